@@ -1,0 +1,21 @@
+# The one command that runs every test: `make test`.
+GO ?= go
+BIN := bin/codemux
+
+.PHONY: build test test-go test-extension bench lint
+
+build:
+	$(GO) build -o $(BIN) ./cmd/codemux
+
+test: test-go test-extension
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-extension: build
+	cd extension-stub && npm ci --no-audit --no-fund && CODEMUX_BIN=$(CURDIR)/$(BIN) npm test
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	$(GO) vet ./...

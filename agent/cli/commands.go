@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/codemux/codemux/rpc"
+)
+
+func cmdIndex(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("index", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the protocol result as JSON")
+	full := fs.Bool("full", false, "re-read every file instead of only changed ones")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageError("index takes at most one directory")
+	}
+	dir := ""
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	folder, err := folderArg(dir)
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(e.stderr, !*asJSON)
+	defer bar.finish()
+	c, err := e.connect(ctx, bar.onNotify)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var sum rpc.IndexSummary
+	params := rpc.IndexParams{Folder: folder, Full: *full}
+	params.WorkDoneToken = bar.token()
+	if err := c.Call(ctx, rpc.MethodIndex, params, &sum); err != nil {
+		return err
+	}
+	bar.finish()
+	if *asJSON {
+		return printJSON(e.stdout, sum)
+	}
+	fmt.Fprintf(e.stdout, "indexed %s: %d files, %d chunks, %s in %.1fs", folder, sum.Files, sum.Chunks, humanBytes(sum.Bytes), float64(sum.Ms)/1000)
+	if sum.Skipped > 0 {
+		fmt.Fprintf(e.stdout, " (%d skipped%s)", sum.Skipped, reasons(sum.Reasons))
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func reasons(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for r, n := range m {
+		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+	}
+	sortStrings(parts)
+	return ": " + strings.Join(parts, ", ")
+}
+
+func cmdSearch(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the protocol result as JSON")
+	k := fs.Int("k", 10, "number of results")
+	dir := fs.String("dir", "", "workspace folder (default: the current directory)")
+	mode := fs.String("mode", "", "hybrid (default), lexical or vector")
+	var langs, paths stringList
+	fs.Var(&langs, "lang", "only this language (repeatable)")
+	fs.Var(&paths, "path", "only paths under this prefix or matching this glob (repeatable)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	query := strings.TrimSpace(strings.Join(pos, " "))
+	if query == "" {
+		return usageError("search needs a QUERY")
+	}
+	if *k <= 0 {
+		return usageError("-k must be at least 1")
+	}
+	folder, err := folderArg(*dir)
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(e.stderr, !*asJSON)
+	defer bar.finish()
+	c, err := e.connect(ctx, bar.onNotify)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	params := rpc.SearchParams{Query: query, K: *k, Folder: folder, Languages: langs, Paths: paths, Mode: *mode}
+	params.WorkDoneToken = bar.token()
+	var res rpc.SearchResult
+	if err := c.Call(ctx, rpc.MethodSearch, params, &res); err != nil {
+		return err
+	}
+	bar.finish()
+	if *asJSON {
+		return printJSON(e.stdout, res)
+	}
+	if len(res.Results) == 0 {
+		fmt.Fprintf(e.stdout, "no results for %q in %s\n", query, folder)
+		return nil
+	}
+	for i, h := range res.Results {
+		sym := h.Symbol
+		if sym == "" {
+			sym = h.Kind
+		}
+		fmt.Fprintf(e.stdout, "%2d. %s:%d-%d  %s  [%s %s] %.3f\n", i+1, h.Path, h.StartLine, h.EndLine, sym, h.Language, h.Kind, h.Score)
+		for _, l := range strings.Split(strings.TrimRight(h.Snippet, "\n"), "\n") {
+			fmt.Fprintf(e.stdout, "      %s\n", l)
+		}
+	}
+	return nil
+}
+
+func cmdAsk(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the protocol result as JSON")
+	dir := fs.String("dir", "", "workspace folder (default: the current directory)")
+	noContext := fs.Bool("no-context", false, "ask without retrieving code from the workspace")
+	kind := fs.String("kind", "", "request kind: chat, explain, generate, tests, reason")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(strings.Join(pos, " "))
+	if q == "" {
+		return usageError("ask needs a QUESTION")
+	}
+	params := rpc.AskParams{Question: q, Kind: *kind, NoContext: *noContext, Stream: !*asJSON}
+	if !*noContext {
+		folder, err := folderArg(*dir)
+		if err != nil {
+			return err
+		}
+		params.Folder = folder
+	}
+	streamed := false
+	c, err := e.connect(ctx, func(method string, raw json.RawMessage) {
+		if method != rpc.MethodAskDelta || *asJSON {
+			return
+		}
+		var d rpc.AskDelta
+		if json.Unmarshal(raw, &d) == nil {
+			streamed = true
+			fmt.Fprint(e.stdout, d.Text)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var res rpc.AskResult
+	if err := c.Call(ctx, rpc.MethodAsk, params, &res); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, res)
+	}
+	if !streamed {
+		fmt.Fprint(e.stdout, res.Answer)
+	}
+	fmt.Fprintln(e.stdout)
+	for _, r := range res.Context {
+		fmt.Fprintf(e.stderr, "  cited %s:%d-%d\n", r.Path, r.StartLine, r.EndLine)
+	}
+	fmt.Fprintf(e.stderr, "— %s via %s, %d+%d tokens, id %s\n", res.Model, res.Account, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.ID)
+	return nil
+}
+
+func cmdFeedback(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("feedback", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the protocol result as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || (pos[1] != "up" && pos[1] != "down") {
+		return usageError("usage: codemux feedback ID up|down [COMMENT]")
+	}
+	c, err := e.connect(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var res struct{}
+	p := rpc.FeedbackParams{ID: pos[0], Rating: pos[1], Comment: strings.Join(pos[2:], " ")}
+	if err := c.Call(ctx, rpc.MethodFeedback, p, &res); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "recorded %s for %s\n", p.Rating, p.ID)
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

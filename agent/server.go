@@ -1,0 +1,164 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/codemux/codemux/rpc"
+)
+
+// Version is codemux's version.
+const Version = "0.1.0"
+
+// Options configures a Server. Zero values mean defaults.
+type Options struct {
+	Version string // reported in serverInfo and status; default Version
+	Socket  string // the daemon's socket, for status; empty when standalone
+	// MaxConcurrent bounds the concurrently running requests of one
+	// connection (default 16); MaxMessageBytes caps one incoming message
+	// (default rpc.DefaultMaxMessageBytes).
+	MaxConcurrent   int
+	MaxMessageBytes int64
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Server is the state shared by all clients of one daemon.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	started time.Time
+
+	mu       sync.Mutex
+	nextID   int
+	sessions map[int]*session
+	folders  map[string]*folder // by absolute path
+	changed  chan struct{}      // signalled when the session count changes
+}
+
+// NewServer returns a Server.
+func NewServer(opts Options) *Server {
+	if opts.Version == "" {
+		opts.Version = Version
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		now:      opts.Now,
+		started:  opts.Now(),
+		sessions: make(map[int]*session),
+		folders:  make(map[string]*folder),
+		changed:  make(chan struct{}, 1),
+	}
+}
+
+// ConnResult says how a client left.
+type ConnResult struct {
+	Shutdown bool // the client sent shutdown
+	Exited   bool // the client sent exit (rather than just disconnecting)
+}
+
+// ServeConn serves one client until it disconnects, sends exit, or ctx
+// ends. As in LSP, a standalone server's exit status depends on whether
+// shutdown came before exit.
+func (s *Server) ServeConn(ctx context.Context, rwc io.ReadWriteCloser) ConnResult {
+	ss := s.addSession()
+	defer s.removeSession(ss)
+	rpc.Serve(ctx, rwc, ss.handle, &rpc.ServeOptions{
+		Handler: rpc.HandlerOptions{
+			MaxConcurrent: s.opts.MaxConcurrent,
+			Ordered:       orderedMethod,
+			Logger:        s.log.With("client", ss.id),
+		},
+		Stream: rpc.StreamOptions{MaxMessageBytes: s.opts.MaxMessageBytes},
+	})
+	return ss.result()
+}
+
+// Clients is the number of connected clients.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Changed is signalled (without blocking) whenever a client connects or
+// disconnects.
+func (s *Server) Changed() <-chan struct{} { return s.changed }
+
+// Close releases what the server holds.
+func (s *Server) Close() error { return nil }
+
+func (s *Server) addSession() *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	ss := &session{srv: s, id: s.nextID, connectedAt: s.now()}
+	s.sessions[ss.id] = ss
+	s.signal()
+	return ss
+}
+
+func (s *Server) removeSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, ss.id)
+	for _, f := range ss.folders {
+		s.releaseFolderLocked(f)
+	}
+	ss.folders = nil
+	s.signal()
+}
+
+func (s *Server) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// status assembles codemux/status.
+func (s *Server) status() rpc.StatusResult {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := rpc.StatusResult{
+		Version:       s.opts.Version,
+		PID:           os.Getpid(),
+		Socket:        s.opts.Socket,
+		StartedAt:     s.started.UTC().Format(time.RFC3339),
+		UptimeSeconds: now.Sub(s.started).Seconds(),
+		Clients:       []rpc.ClientStatus{},
+		Folders:       []rpc.FolderStatus{},
+		Accounts:      []rpc.AccountStatus{},
+	}
+	for _, ss := range s.sessions {
+		res.Clients = append(res.Clients, ss.statusLocked())
+	}
+	sort.Slice(res.Clients, func(i, j int) bool { return res.Clients[i].ID < res.Clients[j].ID })
+	for _, f := range s.folders {
+		res.Folders = append(res.Folders, f.status())
+	}
+	sort.Slice(res.Folders, func(i, j int) bool { return res.Folders[i].URI < res.Folders[j].URI })
+	return res
+}
+
+func orderedMethod(m string) bool {
+	switch m {
+	case rpc.MethodInitialize, rpc.MethodShutdown:
+		return true
+	}
+	return false
+}
