@@ -1,0 +1,286 @@
+package store
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+)
+
+// Record layouts (schema 1). All integers are varints unless noted.
+//
+//	file   : size, modTime(zigzag), contentHash[16], n, firstID, delta...
+//	chunk  : flags(byte), startLine, endLine, startByte, endByte,
+//	         rel, symbol, kind, language (length-prefixed), textHash[16],
+//	         rawTextLen, text (raw, or raw-deflate when flags&flagFlate)
+//	vector : refcount(uint32 big-endian) [, dims, scale(float32 LE), dims×int8]
+//
+// Chunk keys are the chunk ID as 4 big-endian bytes, so a cursor walks chunks
+// in ID order and new chunks are appended at the end of the B+tree.
+
+const flagFlate = 1
+
+// minCompress is the shortest text worth trying to compress.
+const minCompress = 96
+
+var errShort = errors.New("record too short")
+
+// codec holds reusable compressors. Safe for concurrent use.
+type codec struct {
+	writers sync.Pool // *flate.Writer
+	readers sync.Pool // io.ReadCloser implementing flate.Resetter
+}
+
+func idKey(id uint32) []byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], id)
+	return k[:]
+}
+
+func putString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// encodeChunk returns the value stored for c (the ID lives in the key).
+func (cd *codec) encodeChunk(c *Chunk) ([]byte, error) {
+	b := make([]byte, 0, 64+len(c.Rel)+len(c.Symbol)+len(c.Text)/2)
+	b = append(b, 0) // flags, patched below
+	for _, v := range []int{c.StartLine, c.EndLine, c.StartByte, c.EndByte} {
+		if v < 0 {
+			return nil, fmt.Errorf("encoding chunk of %s: negative position %d", c.Rel, v)
+		}
+		b = binary.AppendUvarint(b, uint64(v))
+	}
+	b = putString(b, c.Rel)
+	b = putString(b, c.Symbol)
+	b = putString(b, c.Kind)
+	b = putString(b, c.Language)
+	b = append(b, c.TextHash[:]...)
+	b = binary.AppendUvarint(b, uint64(len(c.Text)))
+	if len(c.Text) >= minCompress {
+		n := len(b)
+		z, err := cd.deflate(b, c.Text)
+		if err != nil {
+			return nil, fmt.Errorf("compressing chunk text of %s: %w", c.Rel, err)
+		}
+		if len(z)-n < len(c.Text) {
+			z[0] |= flagFlate
+			return z, nil
+		}
+		b = z[:n]
+	}
+	return append(b, c.Text...), nil
+}
+
+func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	w, _ := cd.writers.Get().(*flate.Writer)
+	if w == nil {
+		var err error
+		if w, err = flate.NewWriter(buf, flate.BestSpeed); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(buf)
+	}
+	defer cd.writers.Put(w)
+	if _, err := io.WriteString(w, text); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (cd *codec) inflate(z []byte, n int) (string, error) {
+	src := bytes.NewReader(z)
+	r, _ := cd.readers.Get().(io.ReadCloser)
+	if r == nil {
+		r = flate.NewReader(src)
+	} else if err := r.(flate.Resetter).Reset(src, nil); err != nil {
+		return "", err
+	}
+	defer cd.readers.Put(r)
+	out := make([]byte, n)
+	if _, err := io.ReadFull(r, out); err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// reader decodes varint records.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) int() int {
+	v := r.uvarint()
+	if v > math.MaxInt32 {
+		r.err = fmt.Errorf("value %d out of range", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = errShort
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) string() string { return string(r.bytes(r.int())) }
+
+func (r *reader) hash() (h Hash) {
+	copy(h[:], r.bytes(HashSize))
+	return h
+}
+
+// decodeChunk decodes a chunk value; the text only when withText is set.
+func (cd *codec) decodeChunk(id uint32, v []byte, withText bool) (Chunk, error) {
+	if len(v) == 0 {
+		return Chunk{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, errShort)
+	}
+	flags := v[0]
+	r := reader{b: v[1:]}
+	c := Chunk{ID: id}
+	c.StartLine = r.int()
+	c.EndLine = r.int()
+	c.StartByte = r.int()
+	c.EndByte = r.int()
+	c.Rel = r.string()
+	c.Symbol = r.string()
+	c.Kind = r.string()
+	c.Language = r.string()
+	c.TextHash = r.hash()
+	n := r.int()
+	if r.err == nil && withText {
+		if flags&flagFlate != 0 {
+			c.Text, r.err = cd.inflate(r.b, n)
+		} else if len(r.b) != n {
+			r.err = errShort
+		} else {
+			c.Text = string(r.b)
+		}
+	}
+	if r.err != nil {
+		return Chunk{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, r.err)
+	}
+	return c, nil
+}
+
+// chunkHash returns the text hash of an encoded chunk without decoding the rest.
+func chunkHash(id uint32, v []byte) (Hash, error) {
+	if len(v) == 0 {
+		return Hash{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, errShort)
+	}
+	r := reader{b: v[1:]}
+	for range 4 {
+		r.uvarint()
+	}
+	for range 4 {
+		r.bytes(r.int())
+	}
+	h := r.hash()
+	if r.err != nil {
+		return Hash{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, r.err)
+	}
+	return h, nil
+}
+
+func encodeFile(f *File) []byte {
+	b := make([]byte, 0, 32+5*len(f.ChunkIDs))
+	b = binary.AppendUvarint(b, uint64(f.Size))
+	b = binary.AppendVarint(b, f.ModTime)
+	b = append(b, f.ContentHash[:]...)
+	b = binary.AppendUvarint(b, uint64(len(f.ChunkIDs)))
+	var prev int64
+	for _, id := range f.ChunkIDs {
+		b = binary.AppendVarint(b, int64(id)-prev)
+		prev = int64(id)
+	}
+	return b
+}
+
+func decodeFile(rel string, v []byte) (File, error) {
+	r := reader{b: v}
+	f := File{Rel: rel}
+	f.Size = int64(r.uvarint())
+	if r.err == nil {
+		mt, n := binary.Varint(r.b)
+		if n <= 0 {
+			r.err = errShort
+		} else {
+			f.ModTime = mt
+			r.b = r.b[n:]
+		}
+	}
+	f.ContentHash = r.hash()
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.err = errShort
+	}
+	if r.err == nil && n > 0 {
+		f.ChunkIDs = make([]uint32, 0, n)
+		var prev int64
+		for range n {
+			d, m := binary.Varint(r.b)
+			if m <= 0 {
+				r.err = errShort
+				break
+			}
+			r.b = r.b[m:]
+			prev += d
+			if prev <= 0 || prev > math.MaxUint32 {
+				r.err = fmt.Errorf("chunk id %d out of range", prev)
+				break
+			}
+			f.ChunkIDs = append(f.ChunkIDs, uint32(prev))
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return File{}, fmt.Errorf("decoding file %s: %w: %w", rel, ErrCorrupt, r.err)
+	}
+	return f, nil
+}
+
+// deflateBytes appends the raw-deflate compression of data to dst.
+func (cd *codec) deflateBytes(dst, data []byte) ([]byte, error) {
+	return cd.deflate(dst, string(data))
+}
+
+// inflateAll decompresses a whole raw-deflate stream.
+func (cd *codec) inflateAll(z []byte) ([]byte, error) {
+	r := flate.NewReader(bytes.NewReader(z))
+	defer r.Close()
+	return io.ReadAll(r)
+}
