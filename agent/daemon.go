@@ -31,6 +31,11 @@ func RunDaemon(ctx context.Context, srv *Server, opts DaemonOptions) error {
 	}
 	defer release()
 	srv.opts.Socket = opts.Endpoint.Socket
+	if srv.opts.ReleaseIndexes == nil {
+		srv.opts.ReleaseIndexes = func(ctx context.Context) bool {
+			return remote.RetireOthers(ctx, opts.Endpoint, 5*time.Second)
+		}
+	}
 	log := srv.log
 	log.Info("daemon listening", "socket", opts.Endpoint.Socket, "idleTimeout", opts.IdleTimeout)
 	if opts.Ready != nil {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -19,6 +20,18 @@ const Version = "0.1.0"
 type Options struct {
 	Version string // reported in serverInfo and status; default Version
 	Socket  string // the daemon's socket, for status; empty when standalone
+	// DataDir holds the indexes (DataDir/indexes); empty disables indexing.
+	DataDir string
+	// ConfigPath is the YAML config file (reloaded when it changes); empty
+	// means defaults with no LLM accounts.
+	ConfigPath string
+	// Env looks up environment variables named by the config (API keys);
+	// nil means none are set.
+	Env func(string) (string, bool)
+	// ReleaseIndexes, when an index file is held by another process, asks
+	// the processes that may hold it to let go and reports whether it
+	// asked any (RunDaemon retires daemons of other builds).
+	ReleaseIndexes func(ctx context.Context) bool
 	// MaxConcurrent bounds the concurrently running requests of one
 	// connection (default 16); MaxMessageBytes caps one incoming message
 	// (default rpc.DefaultMaxMessageBytes).
@@ -40,6 +53,14 @@ type Server struct {
 	sessions map[int]*session
 	folders  map[string]*folder // by absolute path
 	changed  chan struct{}      // signalled when the session count changes
+
+	llmMu    sync.Mutex
+	llmState llmState
+
+	bgCtx    context.Context // cancelled by Close
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+	closed   bool
 }
 
 // NewServer returns a Server.
@@ -53,7 +74,10 @@ func NewServer(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	bgCtx, bgCancel := context.WithCancel(context.Background())
 	return &Server{
+		bgCtx:    bgCtx,
+		bgCancel: bgCancel,
 		opts:     opts,
 		log:      opts.Logger,
 		now:      opts.Now,
@@ -98,8 +122,49 @@ func (s *Server) Clients() int {
 // disconnects.
 func (s *Server) Changed() <-chan struct{} { return s.changed }
 
-// Close releases what the server holds.
-func (s *Server) Close() error { return nil }
+// background runs fn on its own goroutine with a context that Close
+// cancels; Close waits for it.
+func (s *Server) background(fn func(ctx context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn(s.bgCtx)
+	}()
+}
+
+// Close stops background work and closes every open index.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	folders := make([]*folder, 0, len(s.folders))
+	for _, f := range s.folders {
+		folders = append(folders, f)
+	}
+	s.mu.Unlock()
+	s.bgCancel()
+	s.bg.Wait()
+	var errs []error
+	for _, f := range folders {
+		f.mu.Lock()
+		if f.ix != nil {
+			if err := f.ix.Close(); err != nil {
+				errs = append(errs, err)
+			}
+			f.ix = nil
+		}
+		f.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
 
 func (s *Server) addSession() *session {
 	s.mu.Lock()
@@ -151,6 +216,7 @@ func (s *Server) status() rpc.StatusResult {
 	for _, f := range s.folders {
 		res.Folders = append(res.Folders, f.status())
 	}
+	res.ConfigPath = s.opts.ConfigPath
 	sort.Slice(res.Folders, func(i, j int) bool { return res.Folders[i].URI < res.Folders[j].URI })
 	return res
 }

@@ -81,13 +81,24 @@ func (ss *session) handle(ctx context.Context, r *rpc.Request) (any, error) {
 		ss.mu.Unlock()
 		return nil, nil
 	case rpc.MethodStatus:
-		return ss.srv.status(), nil
+		st := ss.srv.status()
+		rt, _, err := ss.srv.llm()
+		st.Accounts = accountStatus(rt)
+		if err != nil {
+			st.ConfigError = err.Error()
+		}
+		return st, nil
+	case rpc.MethodAsk:
+		return ss.ask(ctx, r)
 	case rpc.MethodDidChangeFolders:
 		return nil, ss.didChangeFolders(r)
 	case rpc.MethodDidSave:
-		var p rpc.DidSaveParams
-		return nil, r.Decode(&p)
-	case rpc.MethodSearch, rpc.MethodAsk, rpc.MethodIndex, rpc.MethodFeedback:
+		return nil, ss.didSave(r)
+	case rpc.MethodSearch:
+		return ss.search(ctx, r)
+	case rpc.MethodIndex:
+		return ss.index(ctx, r)
+	case rpc.MethodFeedback:
 		var p map[string]any
 		if err := r.Decode(&p); err != nil {
 			return nil, err
@@ -138,7 +149,7 @@ func (ss *session) initialize(r *rpc.Request) (any, error) {
 			Workspace: rpc.WorkspaceCapabilities{WorkspaceFolders: rpc.WorkspaceFoldersCapabilities{
 				Supported: true, ChangeNotifications: true,
 			}},
-			Experimental: rpc.CodemuxCapabilities{Methods: []string{rpc.MethodStatus}},
+			Experimental: rpc.CodemuxCapabilities{Methods: []string{rpc.MethodStatus, rpc.MethodSearch, rpc.MethodIndex, rpc.MethodAsk}},
 		},
 	}, nil
 }
@@ -162,7 +173,7 @@ func (ss *session) addFolder(ref string) error {
 }
 
 func (ss *session) removeFolder(ref string) error {
-	path, err := folderPath(ref)
+	path, err := parseFolderRef(ref)
 	if err != nil {
 		return err
 	}

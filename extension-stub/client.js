@@ -54,20 +54,30 @@ class CodemuxClient {
     });
   }
 
+  /**
+   * Send one request with object params. vscode-jsonrpc treats extra
+   * arguments as positional params, so the token is passed only when set.
+   */
+  request(method, params, token) {
+    return token
+      ? this.connection.sendRequest(method, params, token)
+      : this.connection.sendRequest(method, params);
+  }
+
   status(token) {
-    return this.connection.sendRequest('codemux/status', {}, token);
+    return this.request('codemux/status', {}, token);
   }
 
   search(query, opts = {}, token) {
-    return this.connection.sendRequest('codemux/search', { query, ...opts }, token);
+    return this.request('codemux/search', { query, ...opts }, token);
   }
 
   ask(question, opts = {}, token) {
-    return this.connection.sendRequest('codemux/ask', { question, ...opts }, token);
+    return this.request('codemux/ask', { question, ...opts }, token);
   }
 
   index(folder, opts = {}, token) {
-    return this.connection.sendRequest('codemux/index', { folder, ...opts }, token);
+    return this.request('codemux/index', { folder, ...opts }, token);
   }
 
   /** Tell the daemon a file was saved so it reindexes it at once. */

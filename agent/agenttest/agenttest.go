@@ -54,6 +54,21 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
+// Variant builds cmd/codemux as a different build (another Go build ID)
+// into dir, as an upgrade would produce.
+func Variant(t testing.TB, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "codemux-variant")
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	cmd := exec.Command("go", "build", "-o", out, "-ldflags=-X=github.com/codemux/codemux/agent/agenttest.variant=other", "./cmd/codemux")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building a variant: %v\n%s", err, b)
+	}
+	return out
+}
+
 // Home returns a fresh CODEMUX_HOME short enough for a socket path. Any
 // daemon started under it is stopped when the test ends.
 func Home(t testing.TB) string {
@@ -133,8 +148,7 @@ func Connect(t testing.TB, mode Mode, home string, srv *agent.Server) io.ReadWri
 	switch mode {
 	case InProcess:
 		if srv == nil {
-			srv = agent.NewServer(agent.Options{})
-			t.Cleanup(func() { srv.Close() })
+			srv = serverFor(t, home)
 		}
 		a, b := net.Pipe()
 		done := make(chan struct{})
@@ -176,6 +190,27 @@ func Connect(t testing.TB, mode Mode, home string, srv *agent.Server) io.ReadWri
 	}
 	t.Fatalf("unknown mode %q", mode)
 	return nil
+}
+
+// inProcess holds one in-process Server per CODEMUX_HOME, so that clients
+// of one test share it as they would share a daemon.
+var inProcess sync.Map // home → *agent.Server
+
+func serverFor(t testing.TB, home string) *agent.Server {
+	if v, ok := inProcess.Load(home); ok {
+		return v.(*agent.Server)
+	}
+	srv := agent.NewServer(agent.Options{
+		DataDir:    filepath.Join(home, "data"),
+		ConfigPath: filepath.Join(home, "config.yaml"),
+		Env:        os.LookupEnv,
+	})
+	inProcess.Store(home, srv)
+	t.Cleanup(func() {
+		inProcess.Delete(home)
+		srv.Close()
+	})
+	return srv
 }
 
 // Editor is a client that behaves like an editor extension.

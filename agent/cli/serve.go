@@ -40,7 +40,7 @@ func cmdDaemon(ctx context.Context, e *env, args []string) error {
 		return usageError("daemon takes no arguments")
 	}
 	log := e.logger(e.stderr)
-	srv := agent.NewServer(agent.Options{Logger: log})
+	srv := agent.NewServer(e.serverOptions(log))
 	defer srv.Close()
 	err = agent.RunDaemon(ctx, srv, agent.DaemonOptions{Endpoint: e.endpoint(), IdleTimeout: *idle})
 	if errors.Is(err, remote.ErrAlreadyRunning) {
@@ -71,7 +71,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *standalone {
 		// Logs go to stderr, which editors show in their output panel.
-		srv := agent.NewServer(agent.Options{Logger: e.logger(e.stderr)})
+		srv := agent.NewServer(e.serverOptions(e.logger(e.stderr)))
 		defer srv.Close()
 		res := srv.ServeConn(ctx, stdio{e.stdin, e.stdout})
 		if res.Exited && !res.Shutdown {
@@ -98,4 +98,14 @@ func (e *env) dialDaemon(ctx context.Context) (remoteConn, error) {
 		Log:  filepath.Join(e.paths.Logs, "daemon.log"),
 	}
 	return remote.DialOrStart(ctx, e.endpoint(), spawn, 10*time.Second)
+}
+
+// serverOptions configures a Server from this process's environment.
+func (e *env) serverOptions(log *slog.Logger) agent.Options {
+	return agent.Options{
+		Logger:     log,
+		DataDir:    e.paths.Data,
+		ConfigPath: e.paths.Config,
+		Env:        os.LookupEnv,
+	}
 }

@@ -67,3 +67,39 @@ for (const mode of ['standalone', 'daemon']) {
     assert.equal(code, 0, 'server exits 0 after shutdown + exit');
   });
 }
+
+test('search answers from a real index; cancellation reaches the daemon', async (t) => {
+  const home = newHome();
+  t.after(() => killDaemons(home));
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ws'));
+  fs.writeFileSync(path.join(ws, 'util.go'),
+    'package util\n\n// ReverseString returns s with its runes in reverse order.\nfunc ReverseString(s string) string {\n\tr := []rune(s)\n\tfor i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {\n\t\tr[i], r[j] = r[j], r[i]\n\t}\n\treturn string(r)\n}\n');
+  const client = new CodemuxClient({ binary, env: env(home) });
+  await client.start([ws], 'node-test');
+
+  const res = await client.search('reverse a string');
+  assert.equal(res.results[0].path, 'util.go');
+  assert.equal(res.results[0].symbol, 'ReverseString');
+  assert.equal(res.results[0].startLine, 3);
+
+  // Cancel a long index of the Go standard library's net package after
+  // its first progress report: the daemon answers RequestCancelled.
+  const goroot = require('node:child_process').execSync('go env GOROOT').toString().trim();
+  const big = path.join(goroot, 'src', 'net');
+  const source = new rpc.CancellationTokenSource();
+  let reports = 0;
+  client.onProgress((p) => {
+    if (p.token === 'cancel-me' && p.value.kind === 'report' && reports++ === 0) source.cancel();
+  });
+  await assert.rejects(
+    client.index(big, { full: true, workDoneToken: 'cancel-me' }, source.token),
+    (err) => err.code === -32800, // LSP RequestCancelled
+  );
+  assert.ok(reports > 0, 'progress was reported before the cancel');
+
+  // The daemon keeps serving.
+  const st = await client.status();
+  assert.ok(st.folders.length >= 1);
+  const { code } = await client.stop();
+  assert.equal(code, 0);
+});

@@ -11,6 +11,8 @@ package remote
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,16 +32,49 @@ import (
 // (sun_path is 108 bytes including the terminating NUL).
 const maxSocketPath = 107
 
-// BuildID names a build: two different builds (version, binary content as
-// seen by path, size and modification time) get different IDs, so they never
-// share a daemon whose protocol or index format they might not agree on.
+// BuildID names a build: two different builds get different IDs, so they
+// never share a daemon whose protocol or index format they might not agree
+// on, while the same build run from two places (`go run` links into a new
+// temporary directory each time) shares one. It hashes the version with the
+// Go toolchain's content-based build ID from the executable's ELF note, and
+// falls back to the file's path, size and modification time.
 func BuildID(version, executable string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", version, executable)
-	if fi, err := os.Stat(executable); err == nil {
-		fmt.Fprintf(h, "%d\x00%d", fi.Size(), fi.ModTime().UnixNano())
+	fmt.Fprintf(h, "%s\x00", version)
+	if id := goBuildID(executable); id != "" {
+		fmt.Fprintf(h, "go:%s", id)
+	} else {
+		fmt.Fprintf(h, "%s\x00", executable)
+		if fi, err := os.Stat(executable); err == nil {
+			fmt.Fprintf(h, "%d\x00%d", fi.Size(), fi.ModTime().UnixNano())
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// goBuildID reads the Go build ID note of an ELF executable, "" if none.
+func goBuildID(executable string) string {
+	f, err := elf.Open(executable)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return ""
+	}
+	data, err := sec.Data()
+	if err != nil || len(data) < 16 {
+		return ""
+	}
+	// ELF note: namesz, descsz, type (4 bytes each), name "Go\0\0", desc.
+	namesz := binary.LittleEndian.Uint32(data[0:4])
+	descsz := binary.LittleEndian.Uint32(data[4:8])
+	off := 12 + int((namesz+3)&^3)
+	if off+int(descsz) > len(data) {
+		return ""
+	}
+	return string(data[off : off+int(descsz)])
 }
 
 // Endpoint is where one build's daemon listens.
@@ -283,4 +318,66 @@ func Forward(ctx context.Context, in io.Reader, out io.Writer, conn net.Conn) er
 		<-done
 		return ctx.Err()
 	}
+}
+
+// OtherDaemons returns the pids of running daemons of other builds whose
+// endpoints share ep's directory (they hold their lock files).
+func OtherDaemons(ep Endpoint) []int {
+	locks, _ := filepath.Glob(filepath.Join(ep.Dir, "codemux-*.lock"))
+	var pids []int
+	for _, l := range locks {
+		if l == ep.Lock {
+			continue
+		}
+		if pid := lockHolderPID(l); pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// lockHolderPID returns the pid written in a lock file that is currently
+// held, 0 if it is free or unreadable.
+func lockHolderPID(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return 0 // nobody holds it
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 32))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return 0
+	}
+	return pid
+}
+
+// RetireOthers asks the daemons of other builds in ep's directory to exit
+// (SIGTERM: they close their indexes cleanly) and waits up to timeout for
+// them to go. It reports whether any was asked.
+func RetireOthers(ctx context.Context, ep Endpoint, timeout time.Duration) bool {
+	pids := OtherDaemons(ep)
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	}
+	if len(pids) == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for len(OtherDaemons(ep)) > 0 {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
 }

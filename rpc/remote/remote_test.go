@@ -184,3 +184,24 @@ func TestForwardPipesBothWays(t *testing.T) {
 		t.Fatalf("forwarded %q, want %q", out.String(), "hello daemon")
 	}
 }
+
+func TestBuildIDSameForCopiesOfOneBinary(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "copy")
+	if err := os.WriteFile(cp, data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if goBuildID(self) == "" {
+		t.Fatalf("no Go build ID note in %s", self)
+	}
+	if a, b := BuildID("v", self), BuildID("v", cp); a != b {
+		t.Fatalf("BuildID of two copies of one binary = %s, %s; want equal", a, b)
+	}
+}

@@ -1,0 +1,127 @@
+package agent_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/codemux/codemux/agent/agenttest"
+	"github.com/codemux/codemux/router/providertest"
+	"github.com/codemux/codemux/rpc"
+)
+
+// fakeKey builds a key-shaped value at run time so no key literal is
+// committed.
+func fakeKey(prefix string) string { return prefix + strings.Repeat("t3st", 8) }
+
+func writeConfig(t *testing.T, home, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(home, "config.yaml"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAskFallsBackPastRateLimit: the first account answers 429, the ask
+// still succeeds on the second, streams its deltas in order, and lists
+// both attempts. Status shows both accounts without their keys.
+func TestAskFallsBackPastRateLimit(t *testing.T) {
+	keyA, keyB := fakeKey("sk-a"), fakeKey("sk-ant-b")
+	t.Setenv("CMXTEST_KEY_A", keyA)
+	t.Setenv("CMXTEST_KEY_B", keyB)
+	for _, mode := range agenttest.Modes {
+		t.Run(string(mode), func(t *testing.T) {
+			ctx := ctxT(t)
+			home := agenttest.Home(t)
+			oa := providertest.NewServer(t, providertest.Options{Dialect: providertest.OpenAI, APIKey: keyA, RPM: 100, TPM: 100000})
+			an := providertest.NewServer(t, providertest.Options{Dialect: providertest.Anthropic, APIKey: keyB, RPM: 100, TPM: 100000})
+			oa.Enqueue(providertest.RateLimited(0))
+			an.Enqueue(providertest.OK("The answer is forty-two."))
+			writeConfig(t, home, fmt.Sprintf(`accounts:
+  - name: openai-a
+    provider: openai
+    base_url: %s
+    api_key_env: CMXTEST_KEY_A
+    priority: 1
+    models:
+      - model: gpt-4o-mini
+        rpm: 100
+        tpm: 100000
+  - name: anthropic-b
+    provider: anthropic
+    base_url: %s
+    api_key_env: CMXTEST_KEY_B
+    priority: 2
+    models:
+      - model: claude-3-5-haiku-latest
+        rpm: 100
+        tpm: 100000
+`, oa.URL, an.URL))
+			ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, home, nil))
+			if _, err := ed.Initialize(ctx, "ask-test"); err != nil {
+				t.Fatal(err)
+			}
+			var res rpc.AskResult
+			if err := ed.Call(ctx, rpc.MethodAsk, rpc.AskParams{Question: "What is the answer?", NoContext: true, Stream: true}, &res); err != nil {
+				t.Fatalf("ask: %v", err)
+			}
+			if res.Answer != "The answer is forty-two." || res.Account != "anthropic-b" {
+				t.Fatalf("ask = %q from %s, want the anthropic answer", res.Answer, res.Account)
+			}
+			if len(res.Attempts) != 2 || res.Attempts[0].Outcome != "rate_limited" || res.Attempts[1].Outcome != "ok" {
+				t.Errorf("attempts = %+v, want rate_limited then ok", res.Attempts)
+			}
+			var streamed strings.Builder
+			for _, n := range ed.Notifications() {
+				if n.Method == rpc.MethodAskDelta {
+					var d rpc.AskDelta
+					json.Unmarshal(n.Params, &d)
+					if d.ID != res.ID {
+						t.Errorf("delta for id %q, want %q", d.ID, res.ID)
+					}
+					streamed.WriteString(d.Text)
+				}
+			}
+			if streamed.String() != res.Answer {
+				t.Errorf("streamed deltas = %q, want the answer %q in order", streamed.String(), res.Answer)
+			}
+
+			var st rpc.StatusResult
+			if err := ed.Call(ctx, rpc.MethodStatus, nil, &st); err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := json.Marshal(st)
+			if strings.Contains(string(raw), keyA) || strings.Contains(string(raw), keyB) {
+				t.Fatalf("status leaks an API key")
+			}
+			if len(st.Accounts) != 2 || st.ConfigError != "" {
+				t.Fatalf("status accounts = %+v (config error %q), want two", st.Accounts, st.ConfigError)
+			}
+			if m := st.Accounts[0].Models; len(m) != 1 || m[0].RPMLimit != 100 || m[0].TPMLimit != 100000 {
+				t.Errorf("account models = %+v", m)
+			}
+		})
+	}
+}
+
+// TestAskWithoutAccounts fails with one actionable line, and a broken
+// config is reported by status.
+func TestAskWithoutAccounts(t *testing.T) {
+	home := agenttest.Home(t)
+	out, err := agenttest.Command(t, home, "ask", "--no-context", "why?").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no LLM accounts configured") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Fatalf("ask without accounts: %v, %q; want one line about configuring an account", err, out)
+	}
+	writeConfig(t, home, "accounts:\n  - name: x\n    provider: nope\n")
+	out, err = agenttest.Command(t, home, "status", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st rpc.StatusResult
+	json.Unmarshal(out, &st)
+	if !strings.Contains(st.ConfigError, "config.yaml:2") || !strings.Contains(st.ConfigError, `"nope"`) {
+		t.Fatalf("status configError = %q, want the file and line of the bad provider", st.ConfigError)
+	}
+}
