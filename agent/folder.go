@@ -65,8 +65,9 @@ func (s *Server) index(ctx context.Context, f *folder) (*index.Index, error) {
 		return nil, rpc.Errorf(rpc.CodeInternalError, "this server has no data directory for indexes")
 	}
 	opts := &index.Options{
-		DataDir: filepath.Join(s.opts.DataDir, "indexes"),
-		Logger:  s.log.With("folder", f.path),
+		DataDir:  filepath.Join(s.opts.DataDir, "indexes"),
+		Logger:   s.log.With("folder", f.path),
+		Embedder: s.embedder(),
 	}
 	ix, err := index.Open(ctx, f.path, opts)
 	if errors.Is(err, store.ErrLocked) && s.opts.ReleaseIndexes != nil && s.opts.ReleaseIndexes(ctx) {

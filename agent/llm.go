@@ -12,6 +12,7 @@ import (
 
 	"github.com/codemux/codemux/agent/config"
 	"github.com/codemux/codemux/index"
+	"github.com/codemux/codemux/index/embed"
 	"github.com/codemux/codemux/router"
 	"github.com/codemux/codemux/router/provider"
 	"github.com/codemux/codemux/rpc"
@@ -211,4 +212,26 @@ func newAskID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// embedder returns the embedder the config asks for; nil means the
+// built-in one. Changing it makes each index re-embed (vectors of two
+// embedders are never mixed).
+func (s *Server) embedder() embed.Embedder {
+	_, cfg, _ := s.llm()
+	if cfg == nil {
+		return nil
+	}
+	e := cfg.Embeddings
+	switch e.Provider {
+	case config.EmbedOllama:
+		base := e.BaseURL
+		if base == "" {
+			base = "http://127.0.0.1:11434"
+		}
+		return embed.NewOllama(base, e.Model, nil, nil)
+	case config.EmbedOpenAICompatible:
+		return embed.NewOpenAICompatible(e.BaseURL, e.Model, e.APIKey.Reveal(), nil, nil)
+	}
+	return nil
 }
