@@ -125,3 +125,76 @@ func TestAskWithoutAccounts(t *testing.T) {
 		t.Fatalf("status configError = %q, want the file and line of the bad provider", st.ConfigError)
 	}
 }
+
+// TestAskNeverSendsSecrets plants secrets in workspace code, the question
+// and tool output; none reaches any provider, a dry run shows the redacted
+// prompt and sends nothing, and the answer cites what was sent.
+func TestAskNeverSendsSecrets(t *testing.T) {
+	key := fakeKey("sk-c")
+	t.Setenv("CMXTEST_KEY_C", key)
+	awsKey := "AKIA" + strings.Repeat("Z7", 8)
+	ghToken := "ghp_" + strings.Repeat("aB3d", 9)
+	slack := "xoxb-" + strings.Repeat("1234", 3) + "-" + strings.Repeat("5678", 3) + "-" + strings.Repeat("AbCd", 6)
+	for _, mode := range agenttest.Modes {
+		t.Run(string(mode), func(t *testing.T) {
+			ctx := ctxT(t)
+			home := agenttest.Home(t)
+			srv := providertest.NewServer(t, providertest.Options{Dialect: providertest.OpenAI, APIKey: key})
+			writeConfig(t, home, fmt.Sprintf("accounts:\n  - name: main\n    provider: openai\n    base_url: %s\n    api_key_env: CMXTEST_KEY_C\n    models:\n      - model: gpt-4o-mini\n        rpm: 100\n        tpm: 100000\n", srv.URL))
+			ws := t.TempDir()
+			writeFiles(t, ws, map[string]string{"deploy/upload.go": `package deploy
+
+// UploadArtifact pushes the build artifact to the release bucket.
+func UploadArtifact(path string) error {
+	accessKey := "` + awsKey + `"
+	return push(path, accessKey)
+}
+`})
+			ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, home, nil))
+			if _, err := ed.Initialize(ctx, "secrets-test", ws); err != nil {
+				t.Fatal(err)
+			}
+			q := "Why does UploadArtifact fail with my token " + ghToken + "?"
+			params := rpc.AskParams{Question: q, Kind: "explain", ToolOutput: "upload.go:5: auth failed for " + slack, DryRun: true}
+
+			var dry rpc.AskResult
+			if err := ed.Call(ctx, rpc.MethodAsk, params, &dry); err != nil {
+				t.Fatalf("dry run: %v", err)
+			}
+			if srv.Count() != 0 {
+				t.Fatalf("a dry run sent %d requests", srv.Count())
+			}
+			preview, _ := json.Marshal(dry.Request)
+			for _, s := range []string{awsKey, ghToken, slack} {
+				if strings.Contains(string(preview), s) {
+					t.Fatalf("dry-run prompt contains a planted secret")
+				}
+			}
+			if dry.Request == nil || !strings.Contains(string(preview), "UploadArtifact") || !strings.Contains(string(preview), "REDACTED") || dry.Redacted < 2 {
+				t.Fatalf("dry run = %+v, want the redacted prompt with the retrieved code", dry)
+			}
+
+			params.DryRun = false
+			var res rpc.AskResult
+			if err := ed.Call(ctx, rpc.MethodAsk, params, &res); err != nil {
+				t.Fatalf("ask: %v", err)
+			}
+			if srv.Count() == 0 {
+				t.Fatal("no request reached the provider")
+			}
+			for _, r := range srv.Requests() {
+				for _, s := range []string{awsKey, ghToken, slack} {
+					if strings.Contains(string(r.Body), s) {
+						t.Fatalf("a planted secret left the machine in %s", r)
+					}
+				}
+			}
+			if res.Redacted < 2 || res.PromptVersion == "" || !strings.HasPrefix(res.PromptVersion, "explain/gpt@") {
+				t.Errorf("result redacted=%d promptVersion=%q, want ≥2 and explain/gpt@N", res.Redacted, res.PromptVersion)
+			}
+			if len(res.Context) == 0 || res.Context[0].Path != "deploy/upload.go" {
+				t.Errorf("citations = %+v, want deploy/upload.go", res.Context)
+			}
+		})
+	}
+}

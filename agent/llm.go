@@ -6,15 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/codemux/codemux/agent/config"
+	"github.com/codemux/codemux/agent/prompt"
 	"github.com/codemux/codemux/index"
 	"github.com/codemux/codemux/index/embed"
+	"github.com/codemux/codemux/index/secrets"
 	"github.com/codemux/codemux/router"
-	"github.com/codemux/codemux/router/provider"
 	"github.com/codemux/codemux/rpc"
 )
 
@@ -91,9 +93,9 @@ func accountStatus(r *router.Router) []rpc.AccountStatus {
 // defaultContextK is how many chunks an ask retrieves by default.
 const defaultContextK = 8
 
-const askSystem = "You are codemux, a coding assistant that answers questions about the user's code. " +
-	"When code from the workspace is provided, answer from it and cite files as path:line. " +
-	"If the provided code does not contain the answer, say so."
+// dryRunModel is the model a dry run renders for when no account is
+// configured.
+const dryRunModel = "gpt-4o-mini"
 
 func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 	var p rpc.AskParams
@@ -104,38 +106,76 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 		return nil, rpc.Errorf(rpc.CodeInvalidParams, "ask needs a non-empty \"question\"")
 	}
 	s := ss.srv
-	rt, cfg, err := s.llm()
-	if rt == nil {
-		return nil, rpc.Errorf(CodeRequestFailed, "the LLM router is unavailable: %v", err)
-	}
-	if len(cfg.Router.Accounts) == 0 {
-		where := s.opts.ConfigPath
-		if where == "" {
-			where = "the config file"
+	rt, cfg, cfgErr := s.llm()
+	if !p.DryRun {
+		if rt == nil {
+			return nil, rpc.Errorf(CodeRequestFailed, "the LLM router is unavailable: %v", cfgErr)
 		}
-		msg := fmt.Sprintf("no LLM accounts configured: add one under accounts: in %s (provider, api_key_env, models)", where)
-		if err != nil {
-			msg += fmt.Sprintf("; the config file has an error: %v", err)
+		if len(cfg.Router.Accounts) == 0 {
+			return nil, noAccountsError(s.opts.ConfigPath, cfgErr)
 		}
-		return nil, rpc.Errorf(CodeRequestFailed, "%s", msg)
 	}
 
+	// Everything that leaves the machine is redacted first.
+	redacted := 0
+	in := prompt.Input{}
+	in.Question, redacted = secrets.Mask(p.Question)
+	var n int
+	in.ToolOutput, n = secrets.Mask(p.ToolOutput)
+	redacted += n
+	for _, d := range p.Diagnostics {
+		msg, n := secrets.Mask(d.Message)
+		redacted += n
+		in.Diagnostics = append(in.Diagnostics, prompt.Diagnostic{Source: d.Source, Path: d.Path, Line: d.Line, Severity: d.Severity, Code: d.Code, Message: msg})
+	}
 	var refs []rpc.ContextRef
-	var pieces []router.Piece
+	var f *folder
 	if !p.NoContext {
-		refs, pieces, err = ss.retrieve(ctx, r, p)
+		var err error
+		f, refs, in.Pieces, err = ss.retrieve(ctx, r, p)
 		if err != nil {
 			return nil, err
 		}
+		for i := range in.Pieces {
+			in.Pieces[i].Text, n = secrets.Mask(in.Pieces[i].Text)
+			redacted += n
+		}
 	}
+	if f != nil {
+		in.Workspace = filepath.Base(f.path)
+	}
+	repo, err := s.prompts(f)
+	if err != nil {
+		return nil, err
+	}
+	b, err := repo.Bind(p.Kind, in)
+	if err != nil {
+		return nil, rpc.Errorf(rpc.CodeInvalidParams, "%v", err)
+	}
+	req, err := b.Request()
+	if err != nil {
+		return nil, rpc.Errorf(CodeRequestFailed, "building the prompt: %v", err)
+	}
+	req.Stream = p.Stream
 	id := newAskID()
-	req := &router.Request{
-		Kind:     p.Kind,
-		System:   askSystem,
-		Messages: []provider.Message{{Role: "user", Content: p.Question}},
-		Context:  pieces,
-		Stream:   p.Stream,
+
+	if p.DryRun {
+		model := dryRunModel
+		if m := firstModel(cfg, req.Kind); m != "" {
+			model = m
+		}
+		rd, err := repo.Render(b.Task(), model, in)
+		if err != nil {
+			return nil, rpc.Errorf(CodeRequestFailed, "rendering the prompt: %v", err)
+		}
+		preview := &rpc.AskPreview{Model: model, Family: rd.Family, PromptVersion: rd.Version, System: rd.System}
+		for _, m := range rd.Messages {
+			preview.Messages = append(preview.Messages, rpc.ChatMessage{Role: m.Role, Content: m.Content})
+		}
+		return rpc.AskResult{ID: id, Model: model, PromptVersion: rd.Version, Redacted: redacted,
+			Context: refs, Attempts: []rpc.AttemptInfo{}, Request: preview}, nil
 	}
+
 	var onDelta func(string)
 	if p.Stream {
 		onDelta = func(text string) {
@@ -147,13 +187,19 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if berr := b.Err(); berr != nil {
+			err = berr
+		}
 		return nil, rpc.Errorf(CodeRequestFailed, "%v", err)
 	}
+	rd, _ := b.Last()
 	out := rpc.AskResult{
-		ID: id, Answer: res.Text, Model: res.Model, Account: res.Account,
-		Usage:    rpc.Usage{PromptTokens: res.Usage.PromptTokens, CompletionTokens: res.Usage.CompletionTokens},
-		Context:  usedRefs(refs, res.ContextUsed),
-		Attempts: make([]rpc.AttemptInfo, 0, len(res.Attempts)),
+		ID: id, Answer: prompt.Postprocess(rd.Family, res.Text), Model: res.Model, Account: res.Account,
+		Usage:         rpc.Usage{PromptTokens: res.Usage.PromptTokens, CompletionTokens: res.Usage.CompletionTokens},
+		Context:       usedRefs(refs, res.ContextUsed),
+		Attempts:      make([]rpc.AttemptInfo, 0, len(res.Attempts)),
+		PromptVersion: rd.Version,
+		Redacted:      redacted,
 	}
 	for _, a := range res.Attempts {
 		out.Attempts = append(out.Attempts, rpc.AttemptInfo{Account: a.Account, Model: a.Model, Outcome: a.Outcome, Ms: a.Ms})
@@ -161,40 +207,98 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 	return out, nil
 }
 
+func noAccountsError(configPath string, cfgErr error) error {
+	where := configPath
+	if where == "" {
+		where = "the config file"
+	}
+	msg := fmt.Sprintf("no LLM accounts configured: add one under accounts: in %s (provider, api_key_env, models)", where)
+	if cfgErr != nil {
+		msg += fmt.Sprintf("; the config file has an error: %v", cfgErr)
+	}
+	return rpc.Errorf(CodeRequestFailed, "%s", msg)
+}
+
+// firstModel is the first configured model a request of kind may use, for
+// a dry run's rendering ("" if none).
+func firstModel(cfg *config.File, kind string) string {
+	if cfg == nil {
+		return ""
+	}
+	minTier := 0
+	if k, ok := cfg.Router.Kinds[kind]; ok {
+		minTier = k.MinTier
+	}
+	var first string
+	for _, a := range cfg.Router.Accounts {
+		for _, m := range a.Models {
+			name := m.Model
+			if m.Catalog != "" {
+				name = m.Catalog
+			}
+			if first == "" {
+				first = name
+			}
+			if info, ok := cfg.Router.Models[name]; ok && info.Tier >= minTier {
+				return name
+			}
+		}
+	}
+	return first
+}
+
+// prompts returns the prompt repository for an ask in folder f (nil: no
+// workspace): embedded templates, overridden by the user's config dir and
+// the workspace's .codemux/prompts.
+func (s *Server) prompts(f *folder) (*prompt.Repo, error) {
+	opts := &prompt.Options{Logger: s.log}
+	if s.opts.ConfigPath != "" {
+		opts.UserDir = filepath.Join(filepath.Dir(s.opts.ConfigPath), "prompts")
+	}
+	if f != nil {
+		opts.WorkspaceDir = filepath.Join(f.path, ".codemux", "prompts")
+	}
+	repo, err := prompt.New(opts)
+	if err != nil {
+		return nil, rpc.Errorf(CodeRequestFailed, "prompt templates: %v", err)
+	}
+	return repo, nil
+}
+
 // retrieve finds the chunks to send with a question, as ranked pieces.
-func (ss *session) retrieve(ctx context.Context, r *rpc.Request, p rpc.AskParams) ([]rpc.ContextRef, []router.Piece, error) {
+func (ss *session) retrieve(ctx context.Context, r *rpc.Request, p rpc.AskParams) (*folder, []rpc.ContextRef, []prompt.Piece, error) {
 	k := defaultContextK
 	if p.ContextK != nil {
 		k = *p.ContextK
 	}
-	if k <= 0 {
-		return nil, nil, nil
-	}
-	if k > index.MaxK {
-		return nil, nil, rpc.Errorf(rpc.CodeInvalidParams, "\"contextK\" must be at most %d", index.MaxK)
+	if k < 0 || k > index.MaxK {
+		return nil, nil, nil, rpc.Errorf(rpc.CodeInvalidParams, "\"contextK\" must be between 0 and %d", index.MaxK)
 	}
 	f, err := ss.requestFolder(p.Folder)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	if k == 0 {
+		return f, nil, nil, nil
 	}
 	progress := rpc.StartProgress(ctx, r.Conn, p.WorkDoneToken, "Indexing "+f.path, true)
 	ix, err := ss.srv.ready(ctx, f, progress)
 	progress.End(ctx, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hits, err := ix.Search(ctx, index.Query{Text: p.Question, K: k, WithText: true})
 	if err != nil {
-		return nil, nil, fmt.Errorf("retrieving context from %s: %w", f.path, err)
+		return nil, nil, nil, fmt.Errorf("retrieving context from %s: %w", f.path, err)
 	}
 	refs := make([]rpc.ContextRef, 0, len(hits))
-	pieces := make([]router.Piece, 0, len(hits))
+	pieces := make([]prompt.Piece, 0, len(hits))
 	for i, h := range hits {
 		refs = append(refs, rpc.ContextRef{Folder: f.uri, Path: h.Path, StartLine: h.StartLine, EndLine: h.EndLine, Symbol: h.Symbol})
-		text := fmt.Sprintf("%s:%d-%d\n```%s\n%s\n```", h.Path, h.StartLine, h.EndLine, h.Language, strings.TrimRight(h.Text, "\n"))
-		pieces = append(pieces, router.Piece{ID: strconv.Itoa(i), Text: text, Rank: i})
+		pieces = append(pieces, prompt.Piece{ID: strconv.Itoa(i), Path: h.Path, StartLine: h.StartLine, EndLine: h.EndLine,
+			Language: h.Language, Symbol: h.Symbol, Text: h.Text})
 	}
-	return refs, pieces, nil
+	return f, refs, pieces, nil
 }
 
 // usedRefs keeps the citations of the pieces the router actually sent.

@@ -183,6 +183,37 @@ type AskParams struct {
 	ContextK  *int   `json:"contextK,omitempty"`
 	NoContext bool   `json:"noContext,omitempty"`
 	Stream    bool   `json:"stream,omitempty"`
+	// Diagnostics and ToolOutput are results of deterministic tools
+	// (linters, failing tests, scanners) the answer must explain.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	ToolOutput  string       `json:"toolOutput,omitempty"`
+	// DryRun returns what would be sent (after redaction) and sends nothing.
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// Diagnostic is one finding of a tool, passed with a question.
+type Diagnostic struct {
+	Source   string `json:"source,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Severity string `json:"severity,omitempty"`
+	Code     string `json:"code,omitempty"`
+	Message  string `json:"message"`
+}
+
+// AskPreview is what an ask would send to a model.
+type AskPreview struct {
+	Model         string        `json:"model"`
+	Family        string        `json:"family"`
+	PromptVersion string        `json:"promptVersion"`
+	System        string        `json:"system"`
+	Messages      []ChatMessage `json:"messages"`
+}
+
+// ChatMessage is one message of a prompt.
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // AskDelta is the params of a codemux/askDelta notification.
@@ -200,6 +231,13 @@ type AskResult struct {
 	Usage    Usage         `json:"usage"`
 	Context  []ContextRef  `json:"context"`
 	Attempts []AttemptInfo `json:"attempts"`
+	// PromptVersion names the template that rendered the prompt, e.g.
+	// "explain/claude@1" or "chat/gpt@2+workspace".
+	PromptVersion string `json:"promptVersion"`
+	// Redacted counts secrets replaced by placeholders before sending.
+	Redacted int `json:"redacted"`
+	// Request is set for a dry run: what would have been sent.
+	Request *AskPreview `json:"request,omitempty"`
 }
 
 // Usage of one answer.

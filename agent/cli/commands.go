@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/codemux/codemux/rpc"
@@ -130,6 +132,9 @@ func cmdAsk(ctx context.Context, e *env, args []string) error {
 	dir := fs.String("dir", "", "workspace folder (default: the current directory)")
 	noContext := fs.Bool("no-context", false, "ask without retrieving code from the workspace")
 	kind := fs.String("kind", "", "request kind: chat, explain, generate, tests, reason")
+	dryRun := fs.Bool("dry-run", false, "print exactly what would be sent (after redaction) and send nothing")
+	contextK := fs.Int("context", -1, "number of code chunks to send (default 8)")
+	toolOutput := fs.String("tool-output", "", "file with linter/test/scanner output the answer must explain ('-' for stdin)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -138,7 +143,22 @@ func cmdAsk(ctx context.Context, e *env, args []string) error {
 	if q == "" {
 		return usageError("ask needs a QUESTION")
 	}
-	params := rpc.AskParams{Question: q, Kind: *kind, NoContext: *noContext, Stream: !*asJSON}
+	params := rpc.AskParams{Question: q, Kind: *kind, NoContext: *noContext, Stream: !*asJSON && !*dryRun, DryRun: *dryRun}
+	if *contextK >= 0 {
+		params.ContextK = contextK
+	}
+	if *toolOutput != "" {
+		var data []byte
+		if *toolOutput == "-" {
+			data, err = io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+		} else {
+			data, err = os.ReadFile(*toolOutput)
+		}
+		if err != nil {
+			return fmt.Errorf("reading tool output: %w", err)
+		}
+		params.ToolOutput = string(data)
+	}
 	if !*noContext {
 		folder, err := folderArg(*dir)
 		if err != nil {
@@ -168,6 +188,10 @@ func cmdAsk(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, res)
 	}
+	if res.Request != nil {
+		printPreview(e, res)
+		return nil
+	}
 	if !streamed {
 		fmt.Fprint(e.stdout, res.Answer)
 	}
@@ -175,8 +199,21 @@ func cmdAsk(ctx context.Context, e *env, args []string) error {
 	for _, r := range res.Context {
 		fmt.Fprintf(e.stderr, "  cited %s:%d-%d\n", r.Path, r.StartLine, r.EndLine)
 	}
-	fmt.Fprintf(e.stderr, "— %s via %s, %d+%d tokens, id %s\n", res.Model, res.Account, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.ID)
+	fmt.Fprintf(e.stderr, "— %s via %s, %d+%d tokens, prompt %s, id %s\n", res.Model, res.Account, res.Usage.PromptTokens, res.Usage.CompletionTokens, res.PromptVersion, res.ID)
+	if res.Redacted > 0 {
+		fmt.Fprintf(e.stderr, "  %d secret(s) were replaced by placeholders before sending\n", res.Redacted)
+	}
 	return nil
+}
+
+// printPreview shows a dry run: exactly the prompt that would be sent.
+func printPreview(e *env, res rpc.AskResult) {
+	p := res.Request
+	fmt.Fprintf(e.stdout, "# dry run: nothing was sent\n# model %s (%s prompts), prompt %s, %d secret(s) redacted\n\n", p.Model, p.Family, p.PromptVersion, res.Redacted)
+	fmt.Fprintf(e.stdout, "## system\n%s\n", p.System)
+	for _, m := range p.Messages {
+		fmt.Fprintf(e.stdout, "\n## %s\n%s\n", m.Role, m.Content)
+	}
 }
 
 func cmdFeedback(ctx context.Context, e *env, args []string) error {
