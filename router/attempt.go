@@ -36,7 +36,8 @@ func (r *Router) Do(ctx context.Context, req *Request, onDelta func(string)) (*R
 		}
 		if len(res.Attempts) >= r.attempts {
 			r.mu.Lock()
-			err := &NoCandidateError{Kind: rq.kind, Rejections: r.rejectionsLocked(r.now(), rq), Attempts: res.Attempts}
+			err := r.noCandidateLocked(r.now(), rq)
+			err.Attempts = res.Attempts
 			r.mu.Unlock()
 			return nil, err
 		}
@@ -95,6 +96,13 @@ func (r *Router) prepare(ctx context.Context, req *Request) (*routeReq, error) {
 		return nil, fmt.Errorf("routing request: unknown request kind %q (want one of %s)", kind, strings.Join(known, ", "))
 	}
 	rq := &routeReq{req: req, kind: kind, policy: policy, excluded: make(map[*target]string)}
+	if len(req.Models) > 0 {
+		rq.models = make(map[string]bool, len(req.Models))
+		for _, m := range req.Models {
+			rq.models[m] = true
+		}
+		rq.policy = KindPolicy{} // the caller chose the models: any tier
+	}
 	rq.ranked = slices.Clone(req.Context)
 	slices.SortStableFunc(rq.ranked, func(a, b Piece) int { return cmp.Compare(a.Rank, b.Rank) })
 	if d, ok := ctx.Deadline(); ok {

@@ -90,7 +90,7 @@ func (r *Router) acquire(ctx context.Context, rq *routeReq, retry bool) (*plan, 
 		}
 		at, ok := r.earliestLocked(now, rq)
 		if !ok || at.After(rq.deadline) {
-			err := &NoCandidateError{Kind: rq.kind, Rejections: r.rejectionsLocked(now, rq)}
+			err := r.noCandidateLocked(now, rq)
 			r.mu.Unlock()
 			return nil, err
 		}
@@ -112,7 +112,7 @@ func (r *Router) backfillLocked(now time.Time, head *routeReq) {
 	low := head.lowestTier()
 	for _, t := range r.targets {
 		_, excluded := head.excluded[t]
-		if t.info.Tier < low || excluded || !r.fitLocked(t, head, true).ok || r.tooLate(t, head, now) {
+		if !head.allows(t) || t.info.Tier < low || excluded || !r.fitLocked(t, head, true).ok || r.tooLate(t, head, now) {
 			unusable[t] = true
 		}
 	}
@@ -149,7 +149,7 @@ func (r *Router) waitErr(ctx context.Context, rq *routeReq) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		return &NoCandidateError{Kind: rq.kind, Rejections: r.rejectionsLocked(r.now(), rq)}
+		return r.noCandidateLocked(r.now(), rq)
 	}
 	return fmt.Errorf("waiting for capacity for a %s request: %w", rq.kind, ctx.Err())
 }

@@ -33,6 +33,13 @@ type Request struct {
 	// Render builds the prompt from the pieces kept for model m. Nil means
 	// the pieces are prepended to the last user message.
 	Render func(m ModelInfo, pieces []Piece) (system string, msgs []provider.Message)
+	// Models, when not empty, restricts the candidates to these model names
+	// on any account: a name matches a configured model (the name sent to
+	// the provider, an Azure deployment) or its catalog entry. Naming models
+	// is choosing them, so the kind's minimum tier and degrading do not
+	// apply. When no configured model matches, Do fails at once with a
+	// *NoCandidateError saying so.
+	Models []string
 }
 
 // DefaultMaxTokens bounds the answer when the request does not.

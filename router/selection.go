@@ -37,6 +37,12 @@ type routeReq struct {
 	hard     bool               // the deadline is the caller's: an answer after it is lost
 	partial  string             // answer streamed so far by cut attempts
 	excluded map[*target]string // failed for good in this request, and why
+	models   map[string]bool    // Request.Models; nil allows every model
+}
+
+// allows reports whether the request's model list admits t.
+func (rq *routeReq) allows(t *target) bool {
+	return rq.models == nil || rq.models[t.model.Model] || rq.models[t.model.CatalogName()]
 }
 
 // plan is an admitted attempt: a target, its reservation and what to send.
@@ -243,7 +249,7 @@ func (r *Router) planLocked(now time.Time, rq *routeReq, only func(*target) bool
 }
 
 func (r *Router) eligibleLocked(now time.Time, t *target, rq *routeReq, st stage) (candidate, bool) {
-	if t.acct.authFailed || t.info.Tier < st.minTier || t.info.Tier > st.maxTier {
+	if !rq.allows(t) || t.acct.authFailed || t.info.Tier < st.minTier || t.info.Tier > st.maxTier {
 		return candidate{}, false
 	}
 	if _, ok := rq.excluded[t]; ok {
@@ -286,7 +292,7 @@ func (r *Router) eligibleLocked(now time.Time, t *target, rq *routeReq, st stage
 func (r *Router) earliestLocked(now time.Time, rq *routeReq) (at time.Time, ok bool) {
 	low := rq.lowestTier()
 	for _, t := range r.targets {
-		if t.acct.authFailed || t.info.Tier < low {
+		if !rq.allows(t) || t.acct.authFailed || t.info.Tier < low {
 			continue
 		}
 		if _, bad := rq.excluded[t]; bad {
@@ -331,7 +337,11 @@ type Rejection struct {
 // answer: it lists why each candidate was rejected. It never carries a
 // provider's raw rate-limit error.
 type NoCandidateError struct {
-	Kind       string
+	Kind string
+	// Models is the request's model list (Request.Models); when it is set,
+	// Rejections covers only the targets it allows, or, when it allows
+	// none, every target with the reason that it was not requested.
+	Models     []string
 	Rejections []Rejection
 	Attempts   []Attempt
 }
@@ -341,7 +351,11 @@ func (e *NoCandidateError) Error() string {
 		return "no accounts are configured: add one under accounts: in the config file"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "no account can answer this %s request in time", e.Kind)
+	if len(e.Models) > 0 {
+		fmt.Fprintf(&b, "no account can answer this %s request with %s in time", e.Kind, strings.Join(e.Models, " or "))
+	} else {
+		fmt.Fprintf(&b, "no account can answer this %s request in time", e.Kind)
+	}
 	if n := len(e.Attempts); n > 0 {
 		fmt.Fprintf(&b, " (%d attempts failed)", n)
 	}
@@ -356,15 +370,31 @@ func (e *NoCandidateError) Error() string {
 	return b.String()
 }
 
-// rejectionsLocked explains, for every target, why it cannot take the
-// request before its deadline.
+// noCandidateLocked builds the error of a request nothing can take.
+func (r *Router) noCandidateLocked(now time.Time, rq *routeReq) *NoCandidateError {
+	return &NoCandidateError{Kind: rq.kind, Models: rq.req.Models, Rejections: r.rejectionsLocked(now, rq)}
+}
+
+// rejectionsLocked explains, for every target the request's model list
+// allows, why it cannot take the request before its deadline. When the list
+// allows none, every target is rejected for not being requested.
 func (r *Router) rejectionsLocked(now time.Time, rq *routeReq) []Rejection {
 	low := rq.lowestTier()
 	out := make([]Rejection, 0, len(r.targets))
 	clock := func(t time.Time) string {
 		return fmt.Sprintf("%s (in %s)", t.UTC().Format(time.TimeOnly), t.Sub(now).Round(time.Second))
 	}
+	if !slices.ContainsFunc(r.targets, rq.allows) {
+		for _, t := range r.targets {
+			out = append(out, Rejection{Account: t.acct.cfg.Name, Model: t.model.Model,
+				Reason: "not one of the requested models; configure one of them under accounts: or request a configured model"})
+		}
+		return out
+	}
 	for _, t := range r.targets {
+		if !rq.allows(t) {
+			continue
+		}
 		rj := Rejection{Account: t.acct.cfg.Name, Model: t.model.Model}
 		f := r.fitLocked(t, rq, true)
 		hr := t.lim.Headroom(now)
