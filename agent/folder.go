@@ -64,10 +64,15 @@ func (s *Server) index(ctx context.Context, f *folder) (*index.Index, error) {
 	if s.opts.DataDir == "" {
 		return nil, rpc.Errorf(rpc.CodeInternalError, "this server has no data directory for indexes")
 	}
+	var memoryCap int64
+	if _, cfg, _ := s.llm(); cfg != nil {
+		memoryCap = cfg.MemoryCap
+	}
 	opts := &index.Options{
-		DataDir:  filepath.Join(s.opts.DataDir, "indexes"),
-		Logger:   s.log.With("folder", f.path),
-		Embedder: s.embedder(),
+		DataDir:   filepath.Join(s.opts.DataDir, "indexes"),
+		Logger:    s.log.With("folder", f.path),
+		Embedder:  s.embedder(),
+		MemoryCap: memoryCap,
 	}
 	ix, err := index.Open(ctx, f.path, opts)
 	if errors.Is(err, store.ErrLocked) && s.opts.ReleaseIndexes != nil && s.opts.ReleaseIndexes(ctx) {

@@ -14,6 +14,7 @@ import (
 	"github.com/codemux/codemux/agent/config"
 	"github.com/codemux/codemux/agent/prompt"
 	"github.com/codemux/codemux/index"
+	"github.com/codemux/codemux/index/chunk"
 	"github.com/codemux/codemux/index/embed"
 	"github.com/codemux/codemux/index/secrets"
 	"github.com/codemux/codemux/router"
@@ -116,35 +117,38 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 		}
 	}
 
-	// Everything that leaves the machine is redacted first.
+	// Everything that leaves the machine is redacted first, with one
+	// redactor so a secret mentioned twice gets one placeholder.
+	var red secrets.Redactor
 	redacted := 0
-	in := prompt.Input{}
-	in.Question, redacted = secrets.Mask(p.Question)
-	var n int
-	in.ToolOutput, n = secrets.Mask(p.ToolOutput)
-	redacted += n
-	for _, d := range p.Diagnostics {
-		msg, n := secrets.Mask(d.Message)
+	redact := func(text string) string {
+		out, n := red.Redact(text)
 		redacted += n
-		in.Diagnostics = append(in.Diagnostics, prompt.Diagnostic{Source: d.Source, Path: d.Path, Line: d.Line, Severity: d.Severity, Code: d.Code, Message: msg})
+		return out
+	}
+	in := prompt.Input{Question: redact(p.Question), ToolOutput: redact(p.ToolOutput)}
+	for _, d := range p.Diagnostics {
+		in.Diagnostics = append(in.Diagnostics, prompt.Diagnostic{Source: d.Source, Path: d.Path, Line: d.Line, Severity: d.Severity, Code: d.Code, Message: redact(d.Message)})
 	}
 	var refs []rpc.ContextRef
 	var f *folder
-	if !p.NoContext {
+	switch {
+	case len(p.Context) > 0:
+		refs, in.Pieces = inlinePieces(p.Context)
+	case !p.NoContext:
 		var err error
 		f, refs, in.Pieces, err = ss.retrieve(ctx, r, p)
 		if err != nil {
 			return nil, err
 		}
-		for i := range in.Pieces {
-			in.Pieces[i].Text, n = secrets.Mask(in.Pieces[i].Text)
-			redacted += n
-		}
+	}
+	for i := range in.Pieces {
+		in.Pieces[i].Text = redact(in.Pieces[i].Text)
 	}
 	if f != nil {
 		in.Workspace = filepath.Base(f.path)
 	}
-	repo, err := s.prompts(f)
+	repo, err := s.prompts(f, p.PromptDir)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +161,7 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 		return nil, rpc.Errorf(CodeRequestFailed, "building the prompt: %v", err)
 	}
 	req.Stream = p.Stream
+	req.Models = p.Models
 	id := newAskID()
 
 	if p.DryRun {
@@ -204,7 +209,25 @@ func (ss *session) ask(ctx context.Context, r *rpc.Request) (any, error) {
 	for _, a := range res.Attempts {
 		out.Attempts = append(out.Attempts, rpc.AttemptInfo{Account: a.Account, Model: a.Model, Outcome: a.Outcome, Ms: a.Ms})
 	}
+	s.remember(in.Question, b.Task(), out)
 	return out, nil
+}
+
+// inlinePieces turns context passed with a question into pieces.
+func inlinePieces(ctx []rpc.InlineContext) ([]rpc.ContextRef, []prompt.Piece) {
+	refs := make([]rpc.ContextRef, 0, len(ctx))
+	pieces := make([]prompt.Piece, 0, len(ctx))
+	for i, c := range ctx {
+		start := max(c.StartLine, 1)
+		end := start + strings.Count(strings.TrimRight(c.Text, "\n"), "\n")
+		lang := c.Language
+		if lang == "" {
+			lang = chunk.LanguageOf(c.Path)
+		}
+		refs = append(refs, rpc.ContextRef{Path: c.Path, StartLine: start, EndLine: end})
+		pieces = append(pieces, prompt.Piece{ID: strconv.Itoa(i), Path: c.Path, StartLine: start, EndLine: end, Language: lang, Text: c.Text})
+	}
+	return refs, pieces
 }
 
 func noAccountsError(configPath string, cfgErr error) error {
@@ -250,12 +273,18 @@ func firstModel(cfg *config.File, kind string) string {
 // prompts returns the prompt repository for an ask in folder f (nil: no
 // workspace): embedded templates, overridden by the user's config dir and
 // the workspace's .codemux/prompts.
-func (s *Server) prompts(f *folder) (*prompt.Repo, error) {
+func (s *Server) prompts(f *folder, dir string) (*prompt.Repo, error) {
 	opts := &prompt.Options{Logger: s.log}
 	if s.opts.ConfigPath != "" {
 		opts.UserDir = filepath.Join(filepath.Dir(s.opts.ConfigPath), "prompts")
 	}
-	if f != nil {
+	switch {
+	case dir != "":
+		if !filepath.IsAbs(dir) {
+			return nil, rpc.Errorf(rpc.CodeInvalidParams, "\"promptDir\" must be an absolute path")
+		}
+		opts.WorkspaceDir = dir
+	case f != nil:
 		opts.WorkspaceDir = filepath.Join(f.path, ".codemux", "prompts")
 	}
 	repo, err := prompt.New(opts)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/codemux/codemux/agent/feedback"
 	"github.com/codemux/codemux/rpc"
 )
 
@@ -56,6 +57,9 @@ type Server struct {
 
 	llmMu    sync.Mutex
 	llmState llmState
+
+	fbMu sync.Mutex
+	fb   *feedback.Store
 
 	bgCtx    context.Context // cancelled by Close
 	bgCancel context.CancelFunc
@@ -153,6 +157,12 @@ func (s *Server) Close() error {
 	s.bgCancel()
 	s.bg.Wait()
 	var errs []error
+	s.fbMu.Lock()
+	if s.fb != nil {
+		errs = append(errs, s.fb.Close())
+		s.fb = nil
+	}
+	s.fbMu.Unlock()
 	for _, f := range folders {
 		f.mu.Lock()
 		if f.ix != nil {

@@ -99,11 +99,9 @@ func (ss *session) handle(ctx context.Context, r *rpc.Request) (any, error) {
 	case rpc.MethodIndex:
 		return ss.index(ctx, r)
 	case rpc.MethodFeedback:
-		var p map[string]any
-		if err := r.Decode(&p); err != nil {
-			return nil, err
-		}
-		return nil, rpc.Errorf(rpc.CodeMethodNotFound, "%s is not implemented yet in codemux %s", r.Method, ss.srv.opts.Version)
+		return ss.feedback(r)
+	case rpc.MethodFeedbackExport:
+		return ss.feedbackExport(ctx, r)
 	}
 	if r.Notif {
 		return nil, nil // unknown notifications are ignored, as in LSP
@@ -149,7 +147,7 @@ func (ss *session) initialize(r *rpc.Request) (any, error) {
 			Workspace: rpc.WorkspaceCapabilities{WorkspaceFolders: rpc.WorkspaceFoldersCapabilities{
 				Supported: true, ChangeNotifications: true,
 			}},
-			Experimental: rpc.CodemuxCapabilities{Methods: []string{rpc.MethodStatus, rpc.MethodSearch, rpc.MethodIndex, rpc.MethodAsk}},
+			Experimental: rpc.CodemuxCapabilities{Methods: []string{rpc.MethodStatus, rpc.MethodSearch, rpc.MethodIndex, rpc.MethodAsk, rpc.MethodFeedback, rpc.MethodFeedbackExport}},
 		},
 	}, nil
 }

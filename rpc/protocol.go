@@ -19,6 +19,7 @@ const (
 	MethodIndex            = "codemux/index"
 	MethodStatus           = "codemux/status"
 	MethodFeedback         = "codemux/feedback"
+	MethodFeedbackExport   = "codemux/feedbackExport"
 )
 
 // WorkspaceFolder is an LSP workspace folder.
@@ -189,6 +190,34 @@ type AskParams struct {
 	ToolOutput  string       `json:"toolOutput,omitempty"`
 	// DryRun returns what would be sent (after redaction) and sends nothing.
 	DryRun bool `json:"dryRun,omitempty"`
+	// Context, when set, is sent instead of retrieving from the folder.
+	Context []InlineContext `json:"context,omitempty"`
+	// Models restricts the answer to these models (evals pin a model).
+	Models []string `json:"models,omitempty"`
+	// PromptDir is a directory of prompt template overrides to use instead
+	// of the workspace's .codemux/prompts (evals compare prompt versions).
+	PromptDir string `json:"promptDir,omitempty"`
+}
+
+// InlineContext is code passed with a question instead of retrieved.
+type InlineContext struct {
+	Path      string `json:"path"`
+	Text      string `json:"text"`
+	StartLine int    `json:"startLine,omitempty"`
+	Language  string `json:"language,omitempty"`
+}
+
+// FeedbackExportParams of codemux/feedbackExport.
+type FeedbackExportParams struct {
+	All    bool   `json:"all,omitempty"`    // include unrated answers
+	Rating string `json:"rating,omitempty"` // only "up" or "down"
+}
+
+// FeedbackExportResult answers codemux/feedbackExport: JSON lines, one
+// record each.
+type FeedbackExportResult struct {
+	Lines string `json:"lines"`
+	Count int    `json:"count"`
 }
 
 // Diagnostic is one finding of a tool, passed with a question.

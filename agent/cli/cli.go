@@ -27,8 +27,8 @@ Usage:
   codemux search [-k N] [--dir DIR] QUERY
   codemux ask [--dir DIR] [--no-context] QUESTION
   codemux status                         the daemon, its folders and accounts
-  codemux feedback ID up|down [COMMENT]
-  codemux eval FILE
+  codemux feedback ID up|down [COMMENT]   or: codemux feedback export [--all]
+  codemux eval FILE [--update]            run prompt regression cases
   codemux daemon [--idle-timeout D]      run the per-user daemon in the foreground
   codemux serve --stdio [--standalone]   what editors launch (JSON-RPC on stdio)
   codemux version
@@ -113,7 +113,7 @@ func run(ctx context.Context, e *env, args []string) error {
 	case "feedback":
 		return cmdFeedback(ctx, e, rest)
 	case "eval":
-		return &exitError{code: 1, msg: "eval is not implemented yet"}
+		return cmdEval(ctx, e, rest)
 	}
 	return usageError("unknown command %q", cmd)
 }

@@ -219,12 +219,17 @@ func printPreview(e *env, res rpc.AskResult) {
 func cmdFeedback(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("feedback", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the protocol result as JSON")
+	all := fs.Bool("all", false, "export: include answers that were never rated")
+	rating := fs.String("rating", "", "export: only answers rated up or down")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if len(pos) == 1 && pos[0] == "export" {
+		return feedbackExport(ctx, e, rpc.FeedbackExportParams{All: *all, Rating: *rating}, *asJSON)
+	}
 	if len(pos) < 2 || (pos[1] != "up" && pos[1] != "down") {
-		return usageError("usage: codemux feedback ID up|down [COMMENT]")
+		return usageError("usage: codemux feedback ID up|down [COMMENT], or codemux feedback export [--all]")
 	}
 	c, err := e.connect(ctx, nil)
 	if err != nil {
@@ -248,3 +253,21 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// feedbackExport prints the stored answers as JSON lines.
+func feedbackExport(ctx context.Context, e *env, p rpc.FeedbackExportParams, asJSON bool) error {
+	c, err := e.connect(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var res rpc.FeedbackExportResult
+	if err := c.Call(ctx, rpc.MethodFeedbackExport, p, &res); err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(e.stdout, res)
+	}
+	_, err = io.WriteString(e.stdout, res.Lines)
+	return err
+}
