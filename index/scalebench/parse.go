@@ -1,0 +1,222 @@
+package scalebench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/smacker/go-tree-sitter/bash"
+	"github.com/smacker/go-tree-sitter/c"
+	"github.com/smacker/go-tree-sitter/cpp"
+	"github.com/smacker/go-tree-sitter/csharp"
+	"github.com/smacker/go-tree-sitter/golang"
+	"github.com/smacker/go-tree-sitter/java"
+	"github.com/smacker/go-tree-sitter/javascript"
+	"github.com/smacker/go-tree-sitter/kotlin"
+	"github.com/smacker/go-tree-sitter/php"
+	"github.com/smacker/go-tree-sitter/python"
+	"github.com/smacker/go-tree-sitter/ruby"
+	"github.com/smacker/go-tree-sitter/rust"
+	"github.com/smacker/go-tree-sitter/typescript/tsx"
+	"github.com/smacker/go-tree-sitter/typescript/typescript"
+
+	"github.com/codemux/codemux/index/chunk"
+	"github.com/codemux/codemux/index/walk"
+)
+
+// grammar returns the tree-sitter grammar index/chunk parses a language
+// (as named by chunk.LanguageOf) with, or nil for languages it chunks
+// without a parser. It mirrors index/chunk's own table.
+func grammar(lang string) *sitter.Language {
+	switch lang {
+	case "go":
+		return golang.GetLanguage()
+	case "python":
+		return python.GetLanguage()
+	case "javascript":
+		return javascript.GetLanguage()
+	case "typescript":
+		return typescript.GetLanguage()
+	case "tsx":
+		return tsx.GetLanguage()
+	case "java":
+		return java.GetLanguage()
+	case "rust":
+		return rust.GetLanguage()
+	case "c":
+		return c.GetLanguage()
+	case "cpp":
+		return cpp.GetLanguage()
+	case "csharp":
+		return csharp.GetLanguage()
+	case "ruby":
+		return ruby.GetLanguage()
+	case "php":
+		return php.GetLanguage()
+	case "kotlin":
+		return kotlin.GetLanguage()
+	case "bash":
+		return bash.GetLanguage()
+	}
+	return nil
+}
+
+// IndexableFiles lists the files of the workspace at root that the index
+// would read: those walk.Walk visits (default options) whose language
+// chunk.LanguageOf knows. Content checks (walk.Classify) happen when the
+// files are read.
+func IndexableFiles(ctx context.Context, root string) ([]walk.File, error) {
+	var files []walk.File
+	err := walk.Walk(ctx, root, nil, func(f walk.File) error {
+		if chunk.LanguageOf(f.Rel) != "" {
+			files = append(files, f)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing the files of %s: %w", root, err)
+	}
+	return files, nil
+}
+
+// ParseStats sums up a parse-only pass.
+type ParseStats struct {
+	Files       int   // files parsed with a grammar
+	Bytes       int64 // their bytes
+	Unparsed    int   // files read but chunked without a parser (markdown, text)
+	Classified  int   // files walk.Classify leaves out (binary, generated, …)
+	ErrorTrees  int   // parsed files whose tree has an error node
+	ParsedLangs map[string]int
+}
+
+// ParseOnly reads every file as the index does (head first, walk.Classify,
+// then the rest) and parses those with a grammar, closing every tree, on
+// workers goroutines with one parser per goroutine and language. It is the
+// floor a cold index is compared against: the same reading and parsing,
+// without chunking, embedding or storing.
+func ParseOnly(ctx context.Context, files []walk.File, workers int) (ParseStats, error) {
+	workers = max(workers, 1)
+	jobs := make(chan walk.File)
+	type part struct {
+		st  ParseStats
+		err error
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parsers := map[string]*sitter.Parser{}
+			defer func() {
+				for _, p := range parsers {
+					p.Close()
+				}
+			}()
+			st := ParseStats{ParsedLangs: map[string]int{}}
+			for f := range jobs {
+				if parts[i].err != nil {
+					continue // drain
+				}
+				if err := parseFile(ctx, f, parsers, &st); err != nil {
+					parts[i].err = err
+				}
+			}
+			parts[i].st = st
+		}()
+	}
+feed:
+	for _, f := range files {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	total := ParseStats{ParsedLangs: map[string]int{}}
+	for _, p := range parts {
+		if p.err != nil {
+			return total, p.err
+		}
+		total.Files += p.st.Files
+		total.Bytes += p.st.Bytes
+		total.Unparsed += p.st.Unparsed
+		total.Classified += p.st.Classified
+		total.ErrorTrees += p.st.ErrorTrees
+		for l, n := range p.st.ParsedLangs {
+			total.ParsedLangs[l] += n
+		}
+	}
+	return total, ctx.Err()
+}
+
+func parseFile(ctx context.Context, f walk.File, parsers map[string]*sitter.Parser, st *ParseStats) error {
+	src, skip, err := readClassified(f)
+	if err != nil {
+		return err
+	}
+	if skip {
+		st.Classified++
+		return nil
+	}
+	lang := chunk.LanguageOf(f.Rel)
+	g := grammar(lang)
+	if g == nil {
+		st.Unparsed++
+		return nil
+	}
+	p := parsers[lang]
+	if p == nil {
+		p = sitter.NewParser()
+		p.SetLanguage(g)
+		parsers[lang] = p
+	}
+	tree, err := p.ParseCtx(ctx, nil, src)
+	if err != nil {
+		return fmt.Errorf("parsing %s: %w", f.Rel, err)
+	}
+	if tree.RootNode().HasError() {
+		st.ErrorTrees++
+	}
+	tree.Close()
+	st.Files++
+	st.Bytes += int64(len(src))
+	st.ParsedLangs[lang]++
+	return nil
+}
+
+// readClassified reads f the way the index does: its head, walk.Classify,
+// then the rest. A file gone since the walk counts as classified out.
+func readClassified(f walk.File) (src []byte, skip bool, err error) {
+	fh, err := os.Open(f.Abs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
+	}
+	defer fh.Close()
+	buf := make([]byte, walk.SniffLen, max(walk.SniffLen, f.Size+1))
+	n, err := io.ReadFull(fh, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
+	}
+	buf = buf[:n]
+	if s, _ := walk.Classify(f.Rel, buf, max(f.Size, int64(n))); s {
+		return nil, true, nil
+	}
+	if n == walk.SniffLen {
+		rest, err := io.ReadAll(fh)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
+		}
+		buf = append(buf, rest...)
+	}
+	return buf, len(buf) == 0, nil
+}
