@@ -198,3 +198,70 @@ func UploadArtifact(path string) error {
 		})
 	}
 }
+
+// TestAskTrimsContextForSmallWindow: when the big model is rate limited,
+// the answer comes from a small-window model with the least relevant code
+// trimmed, instead of failing.
+func TestAskTrimsContextForSmallWindow(t *testing.T) {
+	keyBig, keySmall := fakeKey("sk-big"), fakeKey("sk-small")
+	t.Setenv("CMXTEST_KEY_BIG", keyBig)
+	t.Setenv("CMXTEST_KEY_SMALL", keySmall)
+	ctx := ctxT(t)
+	home := agenttest.Home(t)
+	big := providertest.NewServer(t, providertest.Options{Dialect: providertest.OpenAI, APIKey: keyBig, Default: providertest.RateLimited(0)})
+	small := providertest.NewServer(t, providertest.Options{Dialect: providertest.OpenAICompatible, APIKey: keySmall,
+		Default: providertest.OK("Handlers are in the handlers package.")})
+	writeConfig(t, home, fmt.Sprintf(`models:
+  tiny-coder: {context_window: 2500, max_output_tokens: 256, tier: 1}
+accounts:
+  - name: big
+    provider: openai
+    base_url: %s
+    api_key_env: CMXTEST_KEY_BIG
+    priority: 1
+    models:
+      - {model: gpt-4o-mini, rpm: 100, tpm: 100000}
+  - name: small
+    provider: openai-compatible
+    base_url: %s
+    api_key_env: CMXTEST_KEY_SMALL
+    priority: 2
+    models:
+      - {model: tiny-coder, rpm: 100, tpm: 100000}
+`, big.URL, small.URL))
+	ws := t.TempDir()
+	files := map[string]string{}
+	for i := 0; i < 12; i++ {
+		var body strings.Builder
+		fmt.Fprintf(&body, "package handlers\n\n// Handler%d handles route %d of the request router.\nfunc Handler%d(w Writer, r *Request) {\n", i, i, i)
+		for j := 0; j < 25; j++ {
+			fmt.Fprintf(&body, "\twriteField(w, \"route-%d-field-%d\", r.Value(%d))\n", i, j, j)
+		}
+		body.WriteString("}\n")
+		files[fmt.Sprintf("handlers/h%d.go", i)] = body.String()
+	}
+	writeFiles(t, ws, files)
+	ed := agenttest.NewEditor(t, agenttest.Connect(t, agenttest.InProcess, home, nil))
+	if _, err := ed.Initialize(ctx, "trim-test", ws); err != nil {
+		t.Fatal(err)
+	}
+	k := 10
+	var res rpc.AskResult
+	if err := ed.Call(ctx, rpc.MethodAsk, rpc.AskParams{Question: "which handler handles a route of the request router?", ContextK: &k}, &res); err != nil {
+		t.Fatalf("ask: %v", err)
+	}
+	if res.Account != "small" || res.Answer != "Handlers are in the handlers package." {
+		t.Fatalf("answer %q from %s, want the small model's", res.Answer, res.Account)
+	}
+	if len(res.Context) == 0 || len(res.Context) >= k {
+		t.Fatalf("cited %d chunks, want some but fewer than the %d retrieved", len(res.Context), k)
+	}
+	reqs := small.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("small model got %d requests", len(reqs))
+	}
+	sent := strings.Count(string(reqs[0].Body), "func Handler")
+	if sent != len(res.Context) {
+		t.Errorf("request carried %d chunks, result cites %d", sent, len(res.Context))
+	}
+}
