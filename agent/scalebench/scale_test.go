@@ -55,7 +55,7 @@ const (
 // BenchmarkScale measures the daemon on a copy of GOROOT/src and prints
 // all the numbers of the scale targets in one table. See the package doc.
 //
-//	go test -run XXX -bench Scale -benchtime 1x -timeout 30m ./index/scalebench/
+//	go test -run XXX -bench Scale -benchtime 1x -timeout 30m ./agent/scalebench/
 func BenchmarkScale(b *testing.B) {
 	ctx := context.Background()
 	goroot, err := evalset.GorootSrc(ctx)

@@ -5,7 +5,7 @@
 //
 // Run it on demand (it takes several minutes on two cores):
 //
-//	go test -run XXX -bench Scale -benchtime 1x -timeout 30m ./index/scalebench/
+//	go test -run XXX -bench Scale -benchtime 1x -timeout 30m ./agent/scalebench/
 //
 // The steps, each bounded in time: a parse-only pass over the files the
 // walk would index, with the same tree-sitter grammars (the floor for a cold
@@ -21,5 +21,5 @@
 // The package's non-test files hold the helpers the benchmark is built
 // from (latency percentiles, the report table, the parse-only pass, the
 // workspace copy, mapping search hits to evalset doc IDs), each tested
-// quickly by `go test ./index/scalebench/`.
+// quickly by `go test ./agent/scalebench/`.
 package scalebench
