@@ -9,61 +9,13 @@ import (
 	"sync"
 
 	sitter "github.com/smacker/go-tree-sitter"
-	"github.com/smacker/go-tree-sitter/bash"
-	"github.com/smacker/go-tree-sitter/c"
-	"github.com/smacker/go-tree-sitter/cpp"
-	"github.com/smacker/go-tree-sitter/csharp"
-	"github.com/smacker/go-tree-sitter/golang"
-	"github.com/smacker/go-tree-sitter/java"
-	"github.com/smacker/go-tree-sitter/javascript"
-	"github.com/smacker/go-tree-sitter/kotlin"
-	"github.com/smacker/go-tree-sitter/php"
-	"github.com/smacker/go-tree-sitter/python"
-	"github.com/smacker/go-tree-sitter/ruby"
-	"github.com/smacker/go-tree-sitter/rust"
-	"github.com/smacker/go-tree-sitter/typescript/tsx"
-	"github.com/smacker/go-tree-sitter/typescript/typescript"
 
 	"github.com/codemux/codemux/index/chunk"
 	"github.com/codemux/codemux/index/walk"
 )
 
-// grammar returns the tree-sitter grammar index/chunk parses a language
-// (as named by chunk.LanguageOf) with, or nil for languages it chunks
-// without a parser. It mirrors index/chunk's own table.
-func grammar(lang string) *sitter.Language {
-	switch lang {
-	case "go":
-		return golang.GetLanguage()
-	case "python":
-		return python.GetLanguage()
-	case "javascript":
-		return javascript.GetLanguage()
-	case "typescript":
-		return typescript.GetLanguage()
-	case "tsx":
-		return tsx.GetLanguage()
-	case "java":
-		return java.GetLanguage()
-	case "rust":
-		return rust.GetLanguage()
-	case "c":
-		return c.GetLanguage()
-	case "cpp":
-		return cpp.GetLanguage()
-	case "csharp":
-		return csharp.GetLanguage()
-	case "ruby":
-		return ruby.GetLanguage()
-	case "php":
-		return php.GetLanguage()
-	case "kotlin":
-		return kotlin.GetLanguage()
-	case "bash":
-		return bash.GetLanguage()
-	}
-	return nil
-}
+// grammar is the grammar index/chunk parses lang with.
+func grammar(lang string) *sitter.Language { return chunk.Grammar(lang) }
 
 // IndexableFiles lists the files of the workspace at root that the index
 // would read: those walk.Walk visits (default options) whose language

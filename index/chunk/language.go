@@ -23,6 +23,10 @@ import (
 
 // grammar returns the tree-sitter grammar for a language name returned by
 // LanguageOf, or nil for languages chunked without a parser.
+// Grammar returns the tree-sitter grammar Chunk parses lang with (as
+// LanguageOf names it), or nil for languages chunked without a parser.
+func Grammar(lang string) *sitter.Language { return grammar(lang) }
+
 func grammar(lang string) *sitter.Language {
 	switch lang {
 	case "go":
