@@ -6,12 +6,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/codemux/codemux/index/embed"
 	"github.com/codemux/codemux/index/evalset"
 )
 
@@ -19,7 +22,35 @@ var (
 	benchRoot = flag.String("bench.root", "", "workspace for BenchmarkUpdate (default $(go env GOROOT)/src)")
 	evalDocs  = flag.Int("bench.evaldocs", 0, "docs in the BenchmarkRetrieval corpus (0 = all)")
 	evalCases = flag.Int("bench.evalcases", 500, "cases in BenchmarkRetrieval")
+	benchData = flag.String("bench.data", "", "index directory BenchmarkSearch keeps between runs (default a temporary one)")
+	benchCap  = flag.Int64("bench.cap", 256<<20, "Options.MemoryCap of BenchmarkUpdate and BenchmarkSearch; the soft memory limit follows it (0: none)")
+	benchLim  = flag.Int64("bench.memlimit", 0, "soft memory limit of BenchmarkUpdate (0: SoftMemoryLimit of -bench.cap)")
+	benchDim  = flag.Int("bench.dim", 0, "dimension of the built-in embedder in the benchmarks (0 = the index default)")
 )
+
+// benchOptions returns the index options of the benchmarks.
+func benchOptions(data string) *Options {
+	o := &Options{DataDir: data, MemoryCap: *benchCap}
+	if *benchDim > 0 {
+		o.Embedder = embed.NewBuiltin(&embed.BuiltinOptions{Dim: *benchDim})
+	}
+	return o
+}
+
+// rssLine returns the lines of /proc/self/status about resident memory.
+func rssLine() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmHWM") || strings.HasPrefix(l, "VmRSS") || strings.HasPrefix(l, "RssAnon") || strings.HasPrefix(l, "RssFile") {
+			out = append(out, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	return strings.Join(out, ", ")
+}
 
 // peakRSS returns VmHWM from /proc/self/status in bytes, or 0.
 func peakRSS() int64 {
@@ -58,9 +89,16 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
+	lim := SoftMemoryLimit(*benchCap)
+	if *benchLim > 0 {
+		lim = *benchLim
+	}
+	if lim > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(lim))
+	}
 	for b.Loop() {
 		data := b.TempDir()
-		ix, err := Open(ctx, root, &Options{DataDir: data})
+		ix, err := Open(ctx, root, benchOptions(data))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -70,6 +108,8 @@ func BenchmarkUpdate(b *testing.B) {
 			b.Fatal(err)
 		}
 		cold, coldCPU := time.Since(start), cpuTime()-cpu0
+		coldPeak := peakRSS()
+		b.Logf("after cold update: %s", rssLine())
 		start = time.Now()
 		warm, err := ix.Update(ctx, UpdateOptions{})
 		if err != nil {
@@ -78,17 +118,20 @@ func BenchmarkUpdate(b *testing.B) {
 		warmT := time.Since(start)
 		st := ix.Stats()
 		if sst, err := ix.st.Stats(); err == nil {
-			b.Logf("store: %d bytes used of %d: %v", sst.UsedBytes, sst.DiskBytes, sst.BucketBytes)
+			rec, _ := ix.st.Reclaimable()
+			b.Logf("store: %d bytes used of %d (%d free, %d reclaimable): %v", sst.UsedBytes, sst.DiskBytes, sst.FreeBytes, rec, sst.BucketBytes)
 		}
+		ix.st.ReleaseMemory()
 		if err := ix.Close(); err != nil {
 			b.Fatal(err)
 		}
 		start, cpu0 = time.Now(), cpuTime()
-		ix, err = Open(ctx, root, &Options{DataDir: data})
+		ix, err = Open(ctx, root, benchOptions(data))
 		if err != nil {
 			b.Fatal(err)
 		}
 		openT, openCPU := time.Since(start), cpuTime()-cpu0
+		b.Logf("after reopen: %s", rssLine())
 		_ = ix.Close()
 		b.ReportMetric(cold.Seconds(), "cold-s")
 		b.ReportMetric(coldCPU.Seconds(), "cold-cpu-s")
@@ -100,8 +143,10 @@ func BenchmarkUpdate(b *testing.B) {
 		b.ReportMetric(float64(warmT.Milliseconds()), "warm-ms")
 		b.ReportMetric(float64(openT.Milliseconds()), "open-ms")
 		b.ReportMetric(float64(openCPU.Milliseconds()), "open-cpu-ms")
-		b.ReportMetric(float64(peakRSS())/1e6, "peakRSS-MB")
+		b.ReportMetric(float64(coldPeak)/1e6, "peakRSS-MB")
+		b.ReportMetric(float64(peakRSS())/1e6, "peakRSS-all-MB")
 		b.Logf("cold: %+v", sum)
+		b.Logf("memory %.1f MB of cap %.1f MB; degraded: %q", float64(st.MemoryBytes)/1e6, float64(st.CapBytes)/1e6, st.Degraded)
 		b.Logf("warm: files=%d indexed=%d removed=%d embedded=%d", warm.Files, warm.Indexed, warm.Removed, warm.Embedded)
 		b.Logf("source %.1f MB, index file %.1f MB (%.2f×)", float64(sum.Bytes)/1e6, float64(st.DiskBytes)/1e6, float64(st.DiskBytes)/float64(sum.Bytes))
 	}
@@ -157,7 +202,7 @@ func BenchmarkRetrieval(b *testing.B) {
 		starts[d.Rel] = append(starts[d.Rel], d)
 	}
 	for b.Loop() {
-		ix, err := Open(ctx, dir, &Options{DataDir: b.TempDir()})
+		ix, err := Open(ctx, dir, benchOptions(b.TempDir()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -169,13 +214,16 @@ func BenchmarkRetrieval(b *testing.B) {
 
 		// Rank every case once, then fuse the rankings in several ways.
 		cands := make([]candidates, len(set.Cases))
-		start := time.Now()
-		for i, c := range set.Cases {
-			if cands[i], err = ix.candidates(ctx, Query{Text: c.Query, Mode: Hybrid}, minCandidates); err != nil {
-				b.Fatal(err)
+		rankAll := func() {
+			start := time.Now()
+			for i, c := range set.Cases {
+				if cands[i], err = ix.candidates(ctx, Query{Text: c.Query, Mode: Hybrid}, minCandidates); err != nil {
+					b.Fatal(err)
+				}
 			}
+			b.Logf("%v per query for both rankings (%d vector cells, probing 1/%d)",
+				time.Since(start)/time.Duration(max(1, len(set.Cases))), len(ix.eng.vec.cells), ix.eng.vec.probeDiv)
 		}
-		b.Logf("%v per query for both rankings", time.Since(start)/time.Duration(max(1, len(set.Cases))))
 		docsOf := map[uint32][]string{}
 		toDocs := func(ids []uint32) []string {
 			var need []uint32
@@ -211,6 +259,14 @@ func BenchmarkRetrieval(b *testing.B) {
 			}
 			return evalset.Score(ranked, set.Cases)
 		}
+		// The vector cells against an exhaustive search.
+		for _, div := range []int{1, 8, probeDiv} {
+			ix.eng.vec.probeDiv = div
+			rankAll()
+			for _, mode := range []Mode{Vector, Hybrid} {
+				b.Logf("probing 1/%d: %-8v %v", div, mode, score(mode, ix.fusion))
+			}
+		}
 		variants := []struct {
 			name string
 			mode Mode
@@ -238,5 +294,67 @@ func BenchmarkRetrieval(b *testing.B) {
 			}
 		}
 		_ = ix.Close()
+	}
+}
+
+// BenchmarkSearch measures top-10 search latency on the index of a large
+// workspace (default GOROOT/src) with the evalset queries, per mode, and
+// reports p50 and p99. Run with -benchtime 1x; -bench.data keeps the index
+// between runs.
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	goroot, err := evalset.GorootSrc(ctx)
+	if err != nil {
+		b.Skip(err)
+	}
+	root := *benchRoot
+	if root == "" {
+		root = goroot
+	}
+	set, err := evalset.Load(ctx, goroot, &evalset.Options{MaxCases: *evalCases})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := *benchData
+	if data == "" {
+		data = b.TempDir()
+	}
+	start := time.Now()
+	ix, err := Open(ctx, root, benchOptions(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	openT := time.Since(start)
+	start = time.Now()
+	sum, err := ix.Update(ctx, UpdateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("open %v, update %v; index: %d files, %d chunks, memory %.1f MB, %d vector cells",
+		openT, time.Since(start), sum.Files, sum.Chunks, float64(ix.Stats().MemoryBytes)/1e6, len(ix.eng.vec.cells))
+	var sizes []int
+	for _, c := range ix.eng.vec.cells {
+		sizes = append(sizes, c.Count())
+	}
+	slices.Sort(sizes)
+	b.Logf("cell sizes: %v", sizes)
+	b.ResetTimer()
+	for b.Loop() {
+		for _, mode := range []Mode{Hybrid, Lexical, Vector} {
+			lat := make([]time.Duration, 0, len(set.Cases))
+			for _, c := range set.Cases {
+				start := time.Now()
+				if _, err := ix.Search(ctx, Query{Text: c.Query, K: 10, Mode: mode}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+			b.Logf("%-8v p50 %v p99 %v max %v (%d queries)", mode, p50, p99, lat[len(lat)-1], len(lat))
+			b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms-"+mode.String())
+			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms-"+mode.String())
+		}
 	}
 }

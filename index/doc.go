@@ -4,9 +4,23 @@
 // masks credentials, chunk splits files along syntax, embed turns chunk text
 // into vectors, and store persists files, chunks and vectors in one bbolt
 // file. In memory an Index keeps only what searching needs: a BM25 index
-// (package lexical) and a chromem-go collection of vectors, both keyed by
+// (package lexical) and chromem-go collections of vectors, both keyed by
 // the store's uint32 chunk IDs. Chunk text stays on disk and is read for the
 // results of a search only.
+//
+// The vectors are split into cells around centroids learned by k-means (an
+// inverted file, vectors.go): a query asks only the eighth of the cells
+// nearest to it, and also scores the BM25 candidates exactly, so fusion
+// sees every chunk it would have seen with an exhaustive search. On the Go
+// tree (85k chunks) hybrid top-10 takes 7.5 ms p50 / 14.5 ms p99 instead of
+// 40 / 81 ms, at hybrid MRR@10 0.284 against 0.286 exhaustive.
+//
+// Options.MemoryCap bounds the engines' heap; past it the index degrades
+// in the order memory.go documents (low-priority files lexical-only, then
+// further chunks lexical-only, then no new files) and Stats reports what it
+// gave up. The pages of the mapped index file that scans touch are released
+// as the index goes, so the file's size does not add to the process's
+// resident memory.
 //
 // Updates are incremental: a file whose size and modification time match
 // the store is not read; a file whose content hash matches is not chunked
@@ -15,17 +29,19 @@
 // store in batches, one transaction each; a crash or a cancelled Update
 // keeps every completed batch and leaves each file wholly old or new.
 //
-// Open is fast because it does not re-tokenize: Update and Close save the
-// BM25 index into the store as a snapshot tagged with the store's write
-// generation, and Open uses it when the tag matches (after a crash it does
-// not, and the BM25 index is rebuilt from the stored chunk text). Vectors
-// are read from the store; nothing is embedded at Open.
+// Open is fast because it does not re-tokenize or re-cluster: Update and
+// Close save the BM25 index and the vector cells into the store as
+// snapshots tagged with the store's write generation, and Open uses them
+// when the tag matches (after a crash it does not: the BM25 index is
+// rebuilt from the stored chunk text and the cells are learned again).
+// Vectors are read from the store; nothing is embedded at Open.
 //
 // Search fuses BM25 and vector rankings by weighted reciprocal rank fusion
 // (k=10, BM25 1, vectors 0.5, symbol-name matches 0.25, chosen with
 // BenchmarkRetrieval), and returns each hit with a snippet of the lines that
 // best match the query. After a large Update the index file is compacted
-// when a fifth or more of it holds no data.
+// when a fifth or more of it (and at least 8 MiB) is free pages, or when
+// the update stored many new vectors (see compactIfSparse).
 //
 // # Usage
 //

@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/codemux/codemux/index/lexical"
 	"github.com/codemux/codemux/index/store"
-	"github.com/philippgille/chromem-go"
 )
 
 // chunkInfo is what the engine keeps in memory per chunk: enough to filter
@@ -32,26 +30,41 @@ type engine struct {
 	// changed); Update embeds them.
 	noVec map[uint32]store.Hash
 	lex   *lexical.Index
-	vec   *chromem.Collection
+	vec   *vectors
 	dim   int // dimension of the vectors in vec; 0 while empty
+	// plan, while Open loads, holds the cells of the saved vectors.
+	plan *cellPlan
 	// skipLexical makes apply leave lex alone (it was loaded whole).
 	skipLexical bool
+
+	// capBytes is the memory cap (0: none); see memory.go.
+	capBytes int64
+	// lexMem caches lex.MemoryBytes (it walks the term dictionary), as of
+	// the last apply.
+	lexMem int64
+	// symBytes sums the lengths of the symbols in chunks.
+	symBytes int64
+	// lexOnly records chunks whose stored vector is not in memory, with the
+	// reason (lexOnlyLowPriority, lexOnlyCap); counts per reason.
+	lexOnly      map[uint32]uint8
+	lexOnlyCount [3]int
+	// lowEvicted is set once the vectors of low-priority files were dropped.
+	lowEvicted bool
+	// capSkipped counts new files the last Update did not index.
+	capSkipped int
 }
 
 func newEngine() (*engine, error) {
-	db := chromem.NewDB()
-	noEmbed := func(context.Context, string) ([]float32, error) {
-		return nil, errors.New("vectors are computed by the index, not the collection")
-	}
-	col, err := db.CreateCollection("chunks", nil, noEmbed)
+	vec, err := newVectors()
 	if err != nil {
-		return nil, fmt.Errorf("creating vector collection: %w", err)
+		return nil, err
 	}
 	return &engine{
-		chunks: make(map[uint32]chunkInfo),
-		noVec:  make(map[uint32]store.Hash),
-		lex:    lexical.New(nil),
-		vec:    col,
+		chunks:  make(map[uint32]chunkInfo),
+		noVec:   make(map[uint32]store.Hash),
+		lex:     lexical.New(nil),
+		vec:     vec,
+		lexOnly: make(map[uint32]uint8),
 	}, nil
 }
 
@@ -71,25 +84,36 @@ func (e *engine) apply(ctx context.Context, removed []uint32, added []entry) err
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(removed) > 0 {
-		ids := make([]string, 0, len(removed))
 		for _, id := range removed {
 			e.lex.Remove(id)
+			e.symBytes -= int64(len(e.chunks[id].symbol))
 			delete(e.chunks, id)
 			delete(e.noVec, id)
-			ids = append(ids, docID(id))
+			e.forgetLexOnly(id)
 		}
-		if err := e.vec.Delete(ctx, nil, nil, ids...); err != nil {
-			return fmt.Errorf("removing vectors: %w", err)
+		if err := e.vec.remove(ctx, removed); err != nil {
+			return err
 		}
 	}
 	for _, a := range added {
+		if old, ok := e.chunks[a.id]; ok {
+			e.symBytes -= int64(len(old.symbol))
+		}
 		e.chunks[a.id] = a.info
+		e.symBytes += int64(len(a.info.symbol))
 		if !e.skipLexical {
 			e.lex.Add(a.id, a.text, a.info.symbol)
 		}
 		if err := e.setVector(ctx, a.id, a.hash, a.vec); err != nil {
 			return err
 		}
+	}
+	if !e.skipLexical || e.lexMem == 0 {
+		e.lexMem = e.lex.MemoryBytes()
+	}
+	if e.capBytes > 0 && !e.lowEvicted && e.memoryLocked() >= e.capBytes {
+		// BM25 grew past the cap: the first step makes room.
+		return e.evictLowPriority(ctx)
 	}
 	return nil
 }
@@ -110,10 +134,15 @@ func (e *engine) setVector(ctx context.Context, id uint32, h store.Hash, vec []f
 		return fmt.Errorf("vector of chunk %d has %d dimensions, the index %d", id, len(vec), e.dim)
 	}
 	e.dim = len(vec)
-	if err := e.vec.AddDocument(ctx, chromem.Document{ID: docID(id), Embedding: vec}); err != nil {
-		return fmt.Errorf("adding vector of chunk %d: %w", id, err)
+	if ok, err := e.admit(ctx, id); !ok || err != nil {
+		return err
 	}
-	return nil
+	if e.plan != nil {
+		if cell, ok := e.plan.cellOf[id]; ok && len(vec) == e.plan.dim {
+			return e.vec.addTo(ctx, id, vec, int(cell))
+		}
+	}
+	return e.vec.add(ctx, id, vec)
 }
 
 func norm(v []float32) float64 {
@@ -131,17 +160,113 @@ func parseDocID(s string) (uint32, bool) {
 	return uint32(v), err == nil
 }
 
+// Heap estimates, measured with TestMemoryEstimate: a chunk's entry in
+// chunks (key, chunkInfo, map overhead), a chromem-go document besides its
+// vector (ID string, Document, empty metadata map, map entries in its cell
+// and in cellOf), an entry of noVec or lexOnly.
+const (
+	chunkEntryBytes   = 4 + 3*16 + 40
+	docOverheadBytes  = 280
+	noVecEntryBytes   = 4 + store.HashSize + 28
+	lexOnlyEntryBytes = 16
+)
+
 // memoryBytes estimates the heap held by the engine.
 func (e *engine) memoryBytes() int64 {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	const (
-		chunkEntry = 4 + 3*16 + 48 // key, three string headers, map overhead
-		docEntry   = 16 + 8 + 48 + 24 + 16 + 64
-	)
-	n := int64(len(e.chunks))*chunkEntry + e.lex.MemoryBytes()
-	docs := int64(e.vec.Count())
-	n += docs * (docEntry + int64(e.dim)*4)
-	n += int64(len(e.noVec)) * (4 + store.HashSize + 48)
+	return e.memoryLocked()
+}
+
+// memoryLocked is memoryBytes for callers holding mu. It is cheap: the
+// BM25 part is cached by apply.
+func (e *engine) memoryLocked() int64 {
+	n := int64(len(e.chunks))*chunkEntryBytes + e.symBytes + e.lexMem
+	n += int64(e.vec.count()) * e.docBytes()
+	n += int64(len(e.noVec))*noVecEntryBytes + int64(len(e.lexOnly))*lexOnlyEntryBytes
 	return n
+}
+
+// docBytes is the estimated heap of one vector in the collection.
+func (e *engine) docBytes() int64 { return docOverheadBytes + int64(e.dim)*4 }
+
+// overCap reports whether the engine holds as much as the cap allows.
+func (e *engine) overCap() bool {
+	if e.capBytes <= 0 {
+		return false
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.memoryLocked() >= e.capBytes
+}
+
+// admit decides whether the vector of chunk id may enter the collection,
+// following the order in memory.go: when it would not fit, the vectors of
+// low-priority files go first, then the chunk stays lexical-only. Callers
+// hold mu and have set e.dim.
+func (e *engine) admit(ctx context.Context, id uint32) (bool, error) {
+	if e.capBytes <= 0 {
+		return true, nil
+	}
+	low := lowPriority(e.chunks[id].rel)
+	if low && e.lowEvicted {
+		e.setLexOnly(id, lexOnlyLowPriority)
+		return false, nil
+	}
+	if e.memoryLocked()+e.docBytes() <= e.capBytes {
+		e.forgetLexOnly(id)
+		return true, nil
+	}
+	if !e.lowEvicted {
+		if err := e.evictLowPriority(ctx); err != nil {
+			return false, err
+		}
+		if low {
+			e.setLexOnly(id, lexOnlyLowPriority)
+			return false, nil
+		}
+		if e.memoryLocked()+e.docBytes() <= e.capBytes {
+			e.forgetLexOnly(id)
+			return true, nil
+		}
+	}
+	e.setLexOnly(id, lexOnlyCap)
+	return false, nil
+}
+
+// evictLowPriority drops the vectors of low-priority files from the
+// collection; they stay in the store. Callers hold mu.
+func (e *engine) evictLowPriority(ctx context.Context) error {
+	e.lowEvicted = true
+	var ids []uint32
+	for id, c := range e.chunks {
+		if !lowPriority(c.rel) {
+			continue
+		}
+		if _, missing := e.noVec[id]; missing {
+			continue
+		}
+		if _, done := e.lexOnly[id]; done {
+			continue
+		}
+		e.setLexOnly(id, lexOnlyLowPriority)
+		ids = append(ids, id)
+	}
+	if err := e.vec.remove(ctx, ids); err != nil {
+		return fmt.Errorf("dropping vectors of low-priority files: %w", err)
+	}
+	return nil
+}
+
+func (e *engine) setLexOnly(id uint32, reason uint8) {
+	e.forgetLexOnly(id)
+	e.lexOnly[id] = reason
+	e.lexOnlyCount[reason]++
+}
+
+func (e *engine) forgetLexOnly(id uint32) {
+	if r, ok := e.lexOnly[id]; ok {
+		e.lexOnlyCount[r]--
+		delete(e.lexOnly, id)
+	}
 }

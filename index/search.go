@@ -167,7 +167,7 @@ func (ix *Index) candidates(ctx context.Context, q Query, n int) (candidates, er
 		}
 	}
 	if qvec != nil {
-		ids, sims, err := ix.vectorSearch(ctx, qvec, n, filter)
+		ids, sims, err := ix.vectorSearch(ctx, qvec, n, filter, c.lex)
 		if err != nil {
 			return c, err
 		}
@@ -202,37 +202,35 @@ func (f fusion) rank(mode Mode, c candidates) ([]uint32, map[uint32]float64) {
 	return ranked, scores
 }
 
-// vectorSearch returns up to n chunk IDs by cosine similarity, best first.
-// chromem-go scores every document anyway; filtered queries ask it for more
-// candidates so that enough survive the filter. Callers hold e.mu.
-func (ix *Index) vectorSearch(ctx context.Context, qvec []float32, n int, filter func(uint32) bool) ([]uint32, []float64, error) {
+// vectorSearch returns up to n chunk IDs by cosine similarity, best first,
+// scoring the chunks in also exactly (see vectors.query). Filtered queries ask every cell for more candidates so that enough
+// survive the filter. Callers hold e.mu.
+func (ix *Index) vectorSearch(ctx context.Context, qvec []float32, n int, filter func(uint32) bool, also []uint32) ([]uint32, []float64, error) {
 	e := ix.eng
-	count := e.vec.Count()
-	if count == 0 || (e.dim != 0 && len(qvec) != e.dim) {
-		return nil, nil, nil
-	}
 	want := n
 	if filter != nil {
 		want = max(n*20, 1000)
 	}
-	res, err := e.vec.QueryEmbedding(ctx, qvec, min(want, count), nil, nil)
+	res, sims, err := e.vec.query(ctx, qvec, want, filter != nil, also)
 	if err != nil {
-		return nil, nil, fmt.Errorf("searching vectors: %w", err)
+		return nil, nil, err
+	}
+	if filter == nil {
+		return res, sims, nil
 	}
 	ids := make([]uint32, 0, min(n, len(res)))
-	sims := make([]float64, 0, cap(ids))
-	for _, r := range res {
-		id, ok := parseDocID(r.ID)
-		if !ok || (filter != nil && !filter(id)) {
+	keep := make([]float64, 0, cap(ids))
+	for i, id := range res {
+		if !filter(id) {
 			continue
 		}
 		ids = append(ids, id)
-		sims = append(sims, float64(r.Similarity))
+		keep = append(keep, sims[i])
 		if len(ids) == n {
 			break
 		}
 	}
-	return ids, sims, nil
+	return ids, keep, nil
 }
 
 // filter returns the chunk filter of q, or nil when q keeps everything.

@@ -57,6 +57,10 @@ const (
 	batchChunks = 4096
 )
 
+// releaseEvery is how many handled files an Update lets the pages of the
+// mapped index file accumulate before releasing them (store.ReleaseMemory).
+const releaseEvery = 32
+
 // Reasons for files left out by the index itself (walk has its own).
 const (
 	reasonUnreadable = "unreadable"
@@ -118,6 +122,9 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 		}
 	}
 
+	ix.eng.mu.Lock()
+	ix.eng.capSkipped = 0
+	ix.eng.mu.Unlock()
 	c := ix.newCommitter(ctx, &sum, len(todo), opts.Progress)
 	err = c.finish(ix.prepareAll(ctx, todo, stored, opts.Full, c))
 	if err == nil {
@@ -129,10 +136,11 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 		err = ix.embedMissing(ctx, &sum)
 	}
 	if err == nil {
-		ix.saveLexical()
-		err = ix.compactIfSparse(ctx)
+		ix.saveSnapshots()
+		err = ix.compactIfSparse(ctx, sum.Embedded)
 	}
 	ix.totals(ctx, &sum)
+	ix.st.ReleaseMemory()
 	sum.Ms = ix.opts.Now().Sub(start).Milliseconds()
 	if err != nil {
 		return sum, fmt.Errorf("indexing %s: %w", ix.root, err)
@@ -140,14 +148,28 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 	return sum, nil
 }
 
-// compactIfSparse rewrites the index file when much of it holds no data: after a first index (random-order inserts leave B+tree pages
-// half full) or after many files changed. Searches wait while it runs.
-func (ix *Index) compactIfSparse(ctx context.Context) error {
-	st, err := ix.st.Stats()
+// compactIfSparse rewrites the index file when much of it is free pages
+// (after many files changed or were deleted), or when this update stored
+// many new vectors: their keys are random text hashes, and random-order
+// inserts leave the B+tree pages about half full (a third of the file
+// after a first index). Counting part-full pages would read every page of
+// the file, so the number of new vectors stands in for it. Searches wait
+// while it runs.
+func (ix *Index) compactIfSparse(ctx context.Context, newVectors int) error {
+	free, err := ix.st.Reclaimable()
 	if err != nil {
 		return err
 	}
-	if waste := st.DiskBytes - st.UsedBytes; waste < compactMinFree || waste < st.DiskBytes/5 {
+	fi, err := os.Stat(ix.st.Path())
+	if err != nil {
+		return fmt.Errorf("checking index size: %w", err)
+	}
+	ix.eng.mu.RLock()
+	chunks := len(ix.eng.chunks)
+	ix.eng.mu.RUnlock()
+	sparse := free >= compactMinFree && free >= fi.Size()/5
+	scattered := newVectors >= compactMinVectors && newVectors*5 >= chunks
+	if !sparse && !scattered {
 		return nil
 	}
 	if err := ix.st.Compact(ctx); err != nil {
@@ -160,13 +182,17 @@ func (ix *Index) compactIfSparse(ctx context.Context) error {
 	return nil
 }
 
-// compactMinFree is the least free space worth a compaction.
-const compactMinFree = 8 << 20
+// compactMinFree is the least free space worth a compaction;
+// compactMinVectors the fewest new vectors.
+const (
+	compactMinFree    = 8 << 20
+	compactMinVectors = 4096
+)
 
 // settleState sets the state after a write from what the store holds.
 func (ix *Index) settleState() {
 	state := StateReady
-	if st, err := ix.st.Stats(); err == nil && st.Files == 0 {
+	if has, err := ix.st.HasFiles(); err == nil && !has {
 		state = StateEmpty
 	}
 	ix.setState(state)
@@ -328,7 +354,13 @@ func (ix *Index) prepareAll(ctx context.Context, todo []walk.File, stored map[st
 			defer ck.Close()
 			for f := range jobs {
 				old, ok := stored[f.Rel]
-				p := ix.prepare(ctx, ck, f, old, ok && !full)
+				var p prepared
+				if !ok && ix.eng.overCap() {
+					// Stop adding files: those indexed already stay.
+					p = prepared{rel: f.Rel, skip: reasonMemoryCap}
+				} else {
+					p = ix.prepare(ctx, ck, f, old, ok && !full)
+				}
 				select {
 				case results <- p:
 				case <-ctx.Done():
@@ -546,6 +578,15 @@ func (c *committer) add(p prepared) error {
 	}
 	c.sum.Embedded += p.embeds
 	switch {
+	case p.skip == reasonMemoryCap:
+		c.sum.Skipped++
+		c.sum.SkippedReasons[p.skip]++
+		c.ix.eng.mu.Lock()
+		if c.ix.eng.capSkipped == 0 {
+			c.ix.log.Warn("memory cap reached; new files are not indexed", "cap", c.ix.opts.MemoryCap, "first", p.rel)
+		}
+		c.ix.eng.capSkipped++
+		c.ix.eng.mu.Unlock()
 	case p.skip != "":
 		c.sum.Skipped++
 		c.sum.SkippedReasons[p.skip]++
@@ -557,10 +598,14 @@ func (c *committer) add(p prepared) error {
 		c.chunks += len(p.update.Chunks)
 	}
 	c.done++
+	if c.done%releaseEvery == 0 {
+		// The workers' lookups make pages of the mapped file resident.
+		c.ix.st.ReleaseMemory()
+	}
 	if c.progress != nil {
 		c.progress(Progress{Done: c.done, Total: c.total, Rel: p.rel})
 	}
-	if len(c.updates)+len(c.touches) >= batchFiles || c.chunks >= batchChunks {
+	if len(c.updates)+len(c.touches) >= c.ix.batch.files || c.chunks >= c.ix.batch.chunks {
 		return c.flush()
 	}
 	return nil
@@ -624,7 +669,12 @@ func (c *committer) apply(j applyJob) error {
 			})
 		}
 	}
-	return c.ix.eng.apply(c.ctx, removed, added)
+	if err := c.ix.eng.apply(c.ctx, removed, added); err != nil {
+		return err
+	}
+	// The batch's reads made parts of the mapped file resident.
+	c.ix.st.ReleaseMemory()
+	return nil
 }
 
 // embedMissing embeds chunks that have no vector (after an embedder change

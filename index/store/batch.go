@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"go.etcd.io/bbolt"
 )
@@ -62,6 +63,11 @@ func (s *Store) ReplaceFiles(ctx context.Context, batch []FileUpdate) ([]Change,
 				return err
 			}
 			ch.Removed = removed
+			if e.text != nil {
+				if err := w.texts.Put([]byte(u.File.Rel), e.text); err != nil {
+					return fmt.Errorf("storing text of %s: %w", u.File.Rel, err)
+				}
+			}
 			f := u.File
 			f.ChunkIDs = ch.Added
 			if err := w.files.Put([]byte(f.Rel), encodeFile(&f)); err != nil {
@@ -82,6 +88,7 @@ type encoded struct {
 	chunks [][]byte
 	hashes []Hash
 	vecs   map[Hash][]byte
+	text   []byte // nil when the file has no chunks
 }
 
 // Encode compresses the chunk text and quantises the vectors of u so that
@@ -102,17 +109,25 @@ func (cd *codec) encodeUpdate(u *FileUpdate) (*encoded, error) {
 		return nil, fmt.Errorf("storing files: empty path")
 	}
 	e := &encoded{chunks: make([][]byte, len(u.Chunks)), hashes: make([]Hash, len(u.Chunks))}
+	var text strings.Builder
 	for j := range u.Chunks {
 		c := u.Chunks[j]
 		c.Rel = u.File.Rel
 		if c.TextHash == (Hash{}) {
 			c.TextHash = HashString(c.Text)
 		}
-		v, err := cd.encodeChunk(&c)
+		v, err := encodeChunk(&c, text.Len())
 		if err != nil {
 			return nil, fmt.Errorf("storing %s: %w", u.File.Rel, err)
 		}
+		text.WriteString(c.Text)
 		e.chunks[j], e.hashes[j] = v, c.TextHash
+	}
+	if len(u.Chunks) > 0 {
+		var err error
+		if e.text, err = cd.encodeText(u.File.Rel, text.String()); err != nil {
+			return nil, err
+		}
 	}
 	if len(u.Vectors) > 0 {
 		e.vecs = make(map[Hash][]byte, len(u.Vectors))
@@ -229,13 +244,14 @@ func (s *Store) PutVectors(ctx context.Context, vecs map[Hash][]float32) (int, e
 
 // writer holds the buckets of one write transaction.
 type writer struct {
-	files, chunks, vectors *bbolt.Bucket
+	files, chunks, texts, vectors *bbolt.Bucket
 }
 
 func newWriter(tx *bbolt.Tx) *writer {
 	w := &writer{
 		files:   tx.Bucket(bucketFiles),
 		chunks:  tx.Bucket(bucketChunks),
+		texts:   tx.Bucket(bucketTexts),
 		vectors: tx.Bucket(bucketVectors),
 	}
 	// New chunk IDs are always the largest key: pack leaf pages full.
@@ -321,6 +337,9 @@ func (w *writer) deleteFile(rel string) ([]uint32, error) {
 	}
 	if err := w.files.Delete([]byte(rel)); err != nil {
 		return nil, fmt.Errorf("deleting %s: %w", rel, err)
+	}
+	if err := w.texts.Delete([]byte(rel)); err != nil {
+		return nil, fmt.Errorf("deleting text of %s: %w", rel, err)
 	}
 	return f.ChunkIDs, nil
 }

@@ -9,18 +9,26 @@ import (
 	"io"
 	"math"
 	"sync"
+
+	"go.etcd.io/bbolt"
 )
 
-// Record layouts (schema 1). All integers are varints unless noted.
+// Record layouts (schema 2). All integers are varints unless noted.
 //
 //	file   : size, modTime(zigzag), contentHash[16], n, firstID, delta...
-//	chunk  : flags(byte), startLine, endLine, startByte, endByte,
+//	chunk  : flags(byte, 0), startLine, endLine, startByte, endByte,
 //	         rel, symbol, kind, language (length-prefixed), textHash[16],
-//	         rawTextLen, text (raw, or raw-deflate when flags&flagFlate)
+//	         textOff, textLen
+//	text   : flags(byte), rawLen, data (raw, or raw-deflate when
+//	         flags&flagFlate): the file's chunk texts, concatenated in
+//	         chunk order; a chunk's text is data[textOff:textOff+textLen]
 //	vector : refcount(uint32 big-endian) [, dims, scale(float32 LE), dims×int8]
 //
 // Chunk keys are the chunk ID as 4 big-endian bytes, so a cursor walks chunks
-// in ID order and new chunks are appended at the end of the B+tree.
+// in ID order and new chunks are appended at the end of the B+tree. Text
+// keys are the file's path. Compressing a file's text as one stream takes
+// about half the bytes of compressing each chunk alone, and keeps the chunk
+// records small, so loading the index reads little.
 
 const flagFlate = 1
 
@@ -46,10 +54,11 @@ func putString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodeChunk returns the value stored for c (the ID lives in the key).
-func (cd *codec) encodeChunk(c *Chunk) ([]byte, error) {
-	b := make([]byte, 0, 64+len(c.Rel)+len(c.Symbol)+len(c.Text)/2)
-	b = append(b, 0) // flags, patched below
+// encodeChunk returns the value stored for c (the ID lives in the key),
+// whose text is at off in its file's text.
+func encodeChunk(c *Chunk, off int) ([]byte, error) {
+	b := make([]byte, 0, 64+len(c.Rel)+len(c.Symbol))
+	b = append(b, 0) // flags
 	for _, v := range []int{c.StartLine, c.EndLine, c.StartByte, c.EndByte} {
 		if v < 0 {
 			return nil, fmt.Errorf("encoding chunk of %s: negative position %d", c.Rel, v)
@@ -61,20 +70,52 @@ func (cd *codec) encodeChunk(c *Chunk) ([]byte, error) {
 	b = putString(b, c.Kind)
 	b = putString(b, c.Language)
 	b = append(b, c.TextHash[:]...)
+	b = binary.AppendUvarint(b, uint64(off))
 	b = binary.AppendUvarint(b, uint64(len(c.Text)))
-	if len(c.Text) >= minCompress {
+	return b, nil
+}
+
+// encodeText returns the text record of a file's concatenated chunk texts.
+func (cd *codec) encodeText(rel, text string) ([]byte, error) {
+	b := []byte{0}
+	b = binary.AppendUvarint(b, uint64(len(text)))
+	if len(text) >= minCompress {
 		n := len(b)
-		z, err := cd.deflate(b, c.Text)
+		z, err := cd.deflate(b, text)
 		if err != nil {
-			return nil, fmt.Errorf("compressing chunk text of %s: %w", c.Rel, err)
+			return nil, fmt.Errorf("compressing text of %s: %w", rel, err)
 		}
-		if len(z)-n < len(c.Text) {
+		if len(z)-n < len(text) {
 			z[0] |= flagFlate
 			return z, nil
 		}
 		b = z[:n]
 	}
-	return append(b, c.Text...), nil
+	return append(b, text...), nil
+}
+
+// decodeText decodes a text record.
+func (cd *codec) decodeText(rel string, v []byte) (string, error) {
+	if len(v) == 0 {
+		return "", fmt.Errorf("decoding text of %s: %w: %w", rel, ErrCorrupt, errShort)
+	}
+	flags := v[0]
+	r := reader{b: v[1:]}
+	n := r.int()
+	var text string
+	if r.err == nil {
+		if flags&flagFlate != 0 {
+			text, r.err = cd.inflate(r.b, n)
+		} else if len(r.b) != n {
+			r.err = errShort
+		} else {
+			text = string(r.b)
+		}
+	}
+	if r.err != nil {
+		return "", fmt.Errorf("decoding text of %s: %w: %w", rel, ErrCorrupt, r.err)
+	}
+	return text, nil
 }
 
 func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
@@ -82,7 +123,7 @@ func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
 	w, _ := cd.writers.Get().(*flate.Writer)
 	if w == nil {
 		var err error
-		if w, err = flate.NewWriter(buf, flate.BestSpeed); err != nil {
+		if w, err = flate.NewWriter(buf, flate.BestCompression); err != nil {
 			return nil, err
 		}
 	} else {
@@ -109,6 +150,14 @@ func (cd *codec) inflate(z []byte, n int) (string, error) {
 	defer cd.readers.Put(r)
 	out := make([]byte, n)
 	if _, err := io.ReadFull(r, out); err != nil {
+		return "", err
+	}
+	// The stream must end here: a truncated one lacks its final block.
+	var one [1]byte
+	if m, err := r.Read(one[:]); m != 0 || err != io.EOF {
+		if err == nil || err == io.EOF {
+			err = errors.New("text longer than recorded")
+		}
 		return "", err
 	}
 	return string(out), nil
@@ -162,12 +211,15 @@ func (r *reader) hash() (h Hash) {
 	return h
 }
 
-// decodeChunk decodes a chunk value; the text only when withText is set.
-func (cd *codec) decodeChunk(id uint32, v []byte, withText bool) (Chunk, error) {
+// textRef locates a chunk's text in its file's text.
+type textRef struct{ off, n int }
+
+// decodeChunk decodes a chunk value, without its text, and where its text
+// is.
+func decodeChunk(id uint32, v []byte) (Chunk, textRef, error) {
 	if len(v) == 0 {
-		return Chunk{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, errShort)
+		return Chunk{}, textRef{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, errShort)
 	}
-	flags := v[0]
 	r := reader{b: v[1:]}
 	c := Chunk{ID: id}
 	c.StartLine = r.int()
@@ -179,20 +231,47 @@ func (cd *codec) decodeChunk(id uint32, v []byte, withText bool) (Chunk, error) 
 	c.Kind = r.string()
 	c.Language = r.string()
 	c.TextHash = r.hash()
-	n := r.int()
-	if r.err == nil && withText {
-		if flags&flagFlate != 0 {
-			c.Text, r.err = cd.inflate(r.b, n)
-		} else if len(r.b) != n {
-			r.err = errShort
-		} else {
-			c.Text = string(r.b)
-		}
+	ref := textRef{off: r.int(), n: r.int()}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
 	}
 	if r.err != nil {
-		return Chunk{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, r.err)
+		return Chunk{}, textRef{}, fmt.Errorf("decoding chunk %d: %w: %w", id, ErrCorrupt, r.err)
 	}
-	return c, nil
+	return c, ref, nil
+}
+
+// sliceText returns the chunk's text out of its file's text.
+func sliceText(c *Chunk, ref textRef, text string) error {
+	if ref.off < 0 || ref.n < 0 || ref.off+ref.n > len(text) {
+		return fmt.Errorf("chunk %d: %w: text at %d+%d of %d bytes", c.ID, ErrCorrupt, ref.off, ref.n, len(text))
+	}
+	c.Text = text[ref.off : ref.off+ref.n]
+	return nil
+}
+
+// textCache holds the last decoded file text of a scan.
+type textCache struct {
+	cd   *codec
+	rel  string
+	text string
+	ok   bool
+}
+
+// fill sets c.Text, reading its file's text from b unless it is cached.
+func (tc *textCache) fill(b *bbolt.Bucket, c *Chunk, ref textRef) error {
+	if !tc.ok || tc.rel != c.Rel {
+		v := b.Get([]byte(c.Rel))
+		if v == nil {
+			return fmt.Errorf("chunk %d: %w: no text for %s", c.ID, ErrCorrupt, c.Rel)
+		}
+		text, err := tc.cd.decodeText(c.Rel, v)
+		if err != nil {
+			return err
+		}
+		tc.rel, tc.text, tc.ok = c.Rel, text, true
+	}
+	return sliceText(c, ref, tc.text)
 }
 
 // chunkHash returns the text hash of an encoded chunk without decoding the rest.

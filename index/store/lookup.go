@@ -31,6 +31,21 @@ func (s *Store) File(rel string) (File, bool, error) {
 	return f, found, nil
 }
 
+// HasFiles reports whether any file is stored. Unlike Stats it reads one
+// page.
+func (s *Store) HasFiles() (bool, error) {
+	var has bool
+	err := s.view(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bucketFiles).Cursor().First()
+		has = k != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("checking for files: %w", err)
+	}
+	return has, nil
+}
+
 // Files calls fn for every stored file in path order, in one consistent
 // snapshot.
 func (s *Store) Files(ctx context.Context, fn func(File) error) error {
@@ -73,14 +88,23 @@ func (s *Store) Chunk(id uint32) (c Chunk, found bool, err error) {
 func (s *Store) Chunks(ids []uint32) ([]Chunk, error) {
 	out := make([]Chunk, len(ids))
 	err := s.view(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketChunks)
+		b, tb := tx.Bucket(bucketChunks), tx.Bucket(bucketTexts)
+		texts := map[string]*textCache{} // one decoded text per file
 		for i, id := range ids {
 			v := b.Get(idKey(id))
 			if v == nil {
 				continue
 			}
-			c, err := s.cd.decodeChunk(id, v, true)
+			c, ref, err := decodeChunk(id, v)
 			if err != nil {
+				return err
+			}
+			tc := texts[c.Rel]
+			if tc == nil {
+				tc = &textCache{cd: &s.cd}
+				texts[c.Rel] = tc
+			}
+			if err := tc.fill(tb, &c, ref); err != nil {
 				return err
 			}
 			out[i] = c
@@ -99,6 +123,8 @@ func (s *Store) Chunks(ids []uint32) ([]Chunk, error) {
 func (s *Store) ForEachChunk(ctx context.Context, withText bool, fn func(c Chunk) error) error {
 	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketChunks).Cursor()
+		tb := tx.Bucket(bucketTexts)
+		tc := textCache{cd: &s.cd} // a file's chunks have consecutive IDs
 		n := 0
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if n++; n%checkEvery == 0 {
@@ -109,9 +135,14 @@ func (s *Store) ForEachChunk(ctx context.Context, withText bool, fn func(c Chunk
 			if len(k) != 4 {
 				return fmt.Errorf("%w: chunk key of %d bytes", ErrCorrupt, len(k))
 			}
-			ch, err := s.cd.decodeChunk(binary.BigEndian.Uint32(k), v, withText)
+			ch, ref, err := decodeChunk(binary.BigEndian.Uint32(k), v)
 			if err != nil {
 				return err
+			}
+			if withText {
+				if err := tc.fill(tb, &ch, ref); err != nil {
+					return err
+				}
 			}
 			if err := call(fn, ch); err != nil {
 				return err
@@ -265,6 +296,7 @@ func (s *Store) Verify(ctx context.Context) error {
 			return first
 		}
 		owner := map[uint32]string{}
+		withChunks := map[string]bool{}
 		fc := tx.Bucket(bucketFiles).Cursor()
 		for k, v := fc.First(); k != nil; k, v = fc.Next() {
 			if err := ctx.Err(); err != nil {
@@ -274,6 +306,7 @@ func (s *Store) Verify(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			withChunks[f.Rel] = len(f.ChunkIDs) > 0
 			for _, id := range f.ChunkIDs {
 				if prev, dup := owner[id]; dup {
 					return fmt.Errorf("%w: chunk %d listed by %s and %s", ErrCorrupt, id, prev, f.Rel)
@@ -281,9 +314,17 @@ func (s *Store) Verify(ctx context.Context) error {
 				owner[id] = f.Rel
 			}
 		}
+		tcur := tx.Bucket(bucketTexts).Cursor()
+		for k, _ := tcur.First(); k != nil; k, _ = tcur.Next() {
+			if !withChunks[string(k)] {
+				return fmt.Errorf("%w: text of %s, which has no chunks", ErrCorrupt, k)
+			}
+		}
 		refs := map[Hash]uint32{}
 		seq := tx.Bucket(bucketChunks).Sequence()
 		cc := tx.Bucket(bucketChunks).Cursor()
+		tb := tx.Bucket(bucketTexts)
+		tc := textCache{cd: &s.cd}
 		n := 0
 		for k, v := cc.First(); k != nil; k, v = cc.Next() {
 			if n++; n%checkEvery == 0 {
@@ -292,8 +333,11 @@ func (s *Store) Verify(ctx context.Context) error {
 				}
 			}
 			id := binary.BigEndian.Uint32(k)
-			c, err := s.cd.decodeChunk(id, v, true)
+			c, ref, err := decodeChunk(id, v)
 			if err != nil {
+				return err
+			}
+			if err := tc.fill(tb, &c, ref); err != nil {
 				return err
 			}
 			if uint64(id) > seq {

@@ -1,15 +1,18 @@
 // Package store persists a workspace index in one bbolt file: files, chunks and vectors, crash-safe and versioned.
 //
-// The file holds four buckets:
+// The file holds these buckets:
 //
-//	meta    magic, schema version, embedder ID, workspace root, created time
-//	files   rel path → size, mtime, content hash, chunk IDs
-//	chunks  chunk ID (uint32, big-endian) → position, symbol, text hash, text
-//	vectors text hash → reference count and int8-quantised embedding
+//	meta      magic, schema version, embedder ID, workspace root, created time
+//	files     rel path → size, mtime, content hash, chunk IDs
+//	chunks    chunk ID (uint32, big-endian) → position, symbol, text hash,
+//	          where its text is in the file's text
+//	texts     rel path → the file's chunk texts, one flate stream
+//	vectors   text hash → reference count and int8-quantised embedding
+//	snapshots name → derived data valid for one write generation
 //
-// Chunk text is stored exactly once (flate-compressed when that helps), so
-// result snippets survive later edits of the file and the in-memory engines
-// need not keep text. Vectors are keyed by the hash of the chunk text, so an
+// Chunk text is stored exactly once, compressed per file (which takes about
+// half the bytes of compressing each chunk), so result snippets survive
+// later edits of the file and the in-memory engines need not keep text. Vectors are keyed by the hash of the chunk text, so an
 // unchanged chunk keeps its embedding across edits and a renamed file
 // re-embeds nothing; each vector counts the chunks that use it and is deleted
 // in the same transaction that drops its last chunk.
@@ -465,8 +468,38 @@ func (s *Store) Stats() (Stats, error) {
 	return st, nil
 }
 
-// compactTxBytes bounds one transaction of Compact.
-const compactTxBytes = 32 << 20
+// Reclaimable returns the bytes of free pages, which Compact gives back.
+// It reads bbolt's in-memory freelist only, not the file. (Part-full pages
+// are not counted: they need a walk of every page, and in an index file
+// they are mostly the unavoidable tails of values larger than a page.)
+func (s *Store) Reclaimable() (int64, error) {
+	var n int64
+	err := s.view(func(tx *bbolt.Tx) error {
+		dbs := tx.DB().Stats()
+		n = int64(dbs.FreePageN+dbs.PendingPageN) * int64(tx.DB().Info().PageSize)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reading index free space: %w", err)
+	}
+	return n, nil
+}
+
+// ReleaseMemory drops the pages of the memory-mapped file that reads have
+// made resident, so the file's size does not count against the process's
+// memory. The pages stay in the operating system's page cache; the next
+// read of them costs a minor fault. Call it after long scans (Open's load,
+// an Update).
+func (s *Store) ReleaseMemory() {
+	_ = s.view(func(tx *bbolt.Tx) error {
+		releaseMapped(tx)
+		return nil
+	})
+}
+
+// compactTxBytes bounds one transaction of Compact: bbolt holds a
+// transaction's pages in memory until it commits.
+const compactTxBytes = 4 << 20
 
 // Compact rewrites the file without free pages and swaps it in atomically.
 // Other operations wait while it runs. If ctx ends first the old file stays.
@@ -533,6 +566,7 @@ func copyBuckets(ctx context.Context, dst, src *bbolt.DB) error {
 					if err := ctx.Err(); err != nil {
 						return err
 					}
+					releaseMapped(stx) // the pages copied so far
 					if err := db.SetSequence(sb.Sequence()); err != nil {
 						return err
 					}

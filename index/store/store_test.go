@@ -747,23 +747,40 @@ func TestCodec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Chunk{ID: 7, Rel: "p/q.go", StartLine: 3, EndLine: 9, StartByte: 10, EndByte: 99, Symbol: "S", Kind: "k", Language: "go", TextHash: HashString(tt.text), Text: tt.text}
-			v, err := cd.encodeChunk(&c)
+			const off = 5
+			v, err := encodeChunk(&c, off)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := cd.decodeChunk(7, v, true)
+			tv, err := cd.encodeText(c.Rel, "01234"+tt.text+"xyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ref, err := decodeChunk(7, v)
+			if err != nil {
+				t.Fatalf("decodeChunk(encodeChunk(%q)) = %v", tt.text, err)
+			}
+			text, err := cd.decodeText(c.Rel, tv)
+			if err == nil {
+				err = sliceText(&got, ref, text)
+			}
 			if err != nil || !reflect.DeepEqual(got, c) {
-				t.Errorf("decodeChunk(encodeChunk(%q)) = %+v, %v", tt.text, got, err)
+				t.Errorf("decodeChunk(encodeChunk(%q)) with its text = %+v, %v", tt.text, got, err)
 			}
 			if h, err := chunkHash(7, v); err != nil || h != c.TextHash {
 				t.Errorf("chunkHash() = %v, %v; want %v", h, err, c.TextHash)
 			}
-			if len(v) > len(tt.text)+64 {
-				t.Errorf("encoded size %d for %d bytes of text", len(v), len(tt.text))
+			if len(tv) > len(tt.text)+8+16 {
+				t.Errorf("encoded text size %d for %d bytes of text", len(tv), len(tt.text)+8)
 			}
 			for n := range len(v) - 1 {
-				if _, err := cd.decodeChunk(7, v[:n], true); err == nil && n < len(v)-len(tt.text) {
+				if _, _, err := decodeChunk(7, v[:n]); err == nil {
 					t.Errorf("decodeChunk(truncated to %d) = nil error", n)
+				}
+			}
+			for n := range len(tv) - 1 {
+				if _, err := cd.decodeText(c.Rel, tv[:n]); err == nil {
+					t.Errorf("decodeText(truncated to %d) = nil error", n)
 				}
 			}
 		})

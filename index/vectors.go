@@ -1,0 +1,473 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/philippgille/chromem-go"
+)
+
+// vectors is the vector engine: chromem-go collections partitioned by a
+// coarse quantiser (an inverted file). chromem-go scores every document of
+// a collection it is asked about, which costs about 0.5 µs per document at
+// 192 dimensions (most of it chromem-go's per-document overhead, not the
+// dot product): 44 ms at 85k chunks. So the vectors are split into cells,
+// one collection each, around centroids learned by spherical k-means; a
+// query scores the centroids and asks only the probe cells nearest to it.
+//
+// Until trainMin vectors exist there is one cell and every query is exact.
+// The centroids are learned again each time the count doubles (moving
+// every vector to its new cell), and at Open they come back from a
+// snapshot with each chunk's cell, so reopening costs no training.
+// Filtered queries ask every cell.
+type vectors struct {
+	db        *chromem.DB
+	cells     []*chromem.Collection
+	centroids [][]float32 // nil while untrained; one per cell
+	cellOf    map[uint32]uint16
+	dim       int
+	trainedAt int // vector count at the last training
+	seq       int // names new collections
+	// probeDiv sets the cells a query asks: len(cells)/probeDiv, at least
+	// minProbe.
+	probeDiv int
+	// deferTrain holds training back while Open loads (see finishLoad).
+	deferTrain bool
+}
+
+// Inverted-file settings, chosen with BenchmarkSearch and BenchmarkRetrieval.
+const (
+	trainMin      = 4096 // vectors before the first training
+	trainSample   = 8192 // vectors k-means learns from
+	trainRounds   = 6
+	vectorsPerCel = 1024 // cells = count / this, within [minCells, maxCells]
+	minCells      = 16
+	maxCells      = 256
+	minProbe      = 4
+	probeDiv      = 8
+)
+
+func newVectors() (*vectors, error) {
+	v := &vectors{db: chromem.NewDB(), cellOf: make(map[uint32]uint16), probeDiv: probeDiv}
+	c, err := v.newCell()
+	if err != nil {
+		return nil, err
+	}
+	v.cells = []*chromem.Collection{c}
+	return v, nil
+}
+
+func (v *vectors) newCell() (*chromem.Collection, error) {
+	v.seq++
+	noEmbed := func(context.Context, string) ([]float32, error) {
+		return nil, errors.New("vectors are computed by the index, not the collection")
+	}
+	c, err := v.db.CreateCollection(fmt.Sprintf("cell-%d", v.seq), nil, noEmbed)
+	if err != nil {
+		return nil, fmt.Errorf("creating vector collection: %w", err)
+	}
+	return c, nil
+}
+
+// count returns the number of vectors held.
+func (v *vectors) count() int { return len(v.cellOf) }
+
+// add stores the vector of chunk id (replacing any) in its nearest cell.
+func (v *vectors) add(ctx context.Context, id uint32, vec []float32) error {
+	if _, ok := v.cellOf[id]; ok {
+		if err := v.remove(ctx, []uint32{id}); err != nil {
+			return err
+		}
+	}
+	cell := 0
+	if v.centroids != nil {
+		cell = nearest(v.centroids, vec)
+	}
+	return v.addTo(ctx, id, vec, cell)
+}
+
+func (v *vectors) addTo(ctx context.Context, id uint32, vec []float32, cell int) error {
+	if err := v.cells[cell].AddDocument(ctx, chromem.Document{ID: docID(id), Embedding: vec}); err != nil {
+		return fmt.Errorf("adding vector of chunk %d: %w", id, err)
+	}
+	v.cellOf[id] = uint16(cell)
+	v.dim = len(vec)
+	if !v.deferTrain && v.count() >= trainMin && v.count() >= 2*v.trainedAt {
+		return v.train(ctx)
+	}
+	return nil
+}
+
+// remove drops the vectors of ids; IDs without one are ignored.
+func (v *vectors) remove(ctx context.Context, ids []uint32) error {
+	byCell := map[uint16][]string{}
+	for _, id := range ids {
+		if c, ok := v.cellOf[id]; ok {
+			byCell[c] = append(byCell[c], docID(id))
+			delete(v.cellOf, id)
+		}
+	}
+	for c, docs := range byCell {
+		if err := v.cells[c].Delete(ctx, nil, nil, docs...); err != nil {
+			return fmt.Errorf("removing vectors: %w", err)
+		}
+	}
+	return nil
+}
+
+// query returns up to n chunk IDs by cosine similarity to q, best first;
+// all asks every cell (for filtered queries). The chunks in also (the
+// lexical candidates) are scored exactly wherever their cell is, so the
+// cells a query skips never cost a chunk that fusion would have weighed.
+func (v *vectors) query(ctx context.Context, q []float32, n int, all bool, also []uint32) ([]uint32, []float64, error) {
+	if v.count() == 0 || len(q) != v.dim {
+		return nil, nil, nil
+	}
+	probe := make([]int, 0, len(v.cells))
+	if v.centroids == nil || all {
+		for i := range v.cells {
+			probe = append(probe, i)
+		}
+	} else {
+		q = normalized(q)
+		type cs struct {
+			cell int
+			sim  float32
+		}
+		sims := make([]cs, len(v.centroids))
+		for i, c := range v.centroids {
+			sims[i] = cs{i, dot(q, c)}
+		}
+		slices.SortFunc(sims, func(a, b cs) int { return cmp.Compare(b.sim, a.sim) })
+		for _, s := range sims[:min(len(sims), max(minProbe, len(sims)/v.probeDiv))] {
+			probe = append(probe, s.cell)
+		}
+	}
+	var res []chromem.Result
+	for _, c := range probe {
+		col := v.cells[c]
+		k := min(n, col.Count())
+		if k == 0 {
+			continue
+		}
+		r, err := col.QueryEmbedding(ctx, q, k, nil, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("searching vectors: %w", err)
+		}
+		res = append(res, r...)
+	}
+	if v.centroids != nil && !all && len(also) > 0 {
+		seen := make(map[string]bool, len(res))
+		for _, r := range res {
+			seen[r.ID] = true
+		}
+		qn := normalized(q)
+		for _, id := range also {
+			cell, ok := v.cellOf[id]
+			if !ok || seen[docID(id)] {
+				continue
+			}
+			d, err := v.cells[cell].GetByID(ctx, docID(id))
+			if err != nil {
+				continue
+			}
+			res = append(res, chromem.Result{ID: d.ID, Similarity: dot(qn, d.Embedding)})
+		}
+	}
+	slices.SortStableFunc(res, func(a, b chromem.Result) int { return cmp.Compare(b.Similarity, a.Similarity) })
+	ids := make([]uint32, 0, min(n, len(res)))
+	sims := make([]float64, 0, cap(ids))
+	for _, r := range res[:min(n, len(res))] {
+		if id, ok := parseDocID(r.ID); ok {
+			ids = append(ids, id)
+			sims = append(sims, float64(r.Similarity))
+		}
+	}
+	return ids, sims, nil
+}
+
+// train learns new centroids from a sample of the vectors and moves every
+// vector to its nearest one.
+func (v *vectors) train(ctx context.Context) error {
+	n := v.count()
+	ids := make([]uint32, 0, n)
+	for id := range v.cellOf {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic sample
+	step := max(1, n/trainSample)
+	var sample [][]float32
+	for i := 0; i < n; i += step {
+		d, err := v.cells[v.cellOf[ids[i]]].GetByID(ctx, docID(ids[i]))
+		if err != nil {
+			return fmt.Errorf("reading vector of chunk %d: %w", ids[i], err)
+		}
+		sample = append(sample, d.Embedding)
+	}
+	k := min(maxCells, max(minCells, n/vectorsPerCel))
+	cents := kmeans(sample, k, trainRounds)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cells := make([]*chromem.Collection, len(cents))
+	for i := range cells {
+		c, err := v.newCell()
+		if err != nil {
+			return err
+		}
+		cells[i] = c
+	}
+	// Move cell by cell so at most one old cell is held twice.
+	byOld := make([][]uint32, len(v.cells))
+	for _, id := range ids {
+		c := v.cellOf[id]
+		byOld[c] = append(byOld[c], id)
+	}
+	cellOf := make(map[uint32]uint16, n)
+	for old, members := range byOld {
+		for _, id := range members {
+			d, err := v.cells[old].GetByID(ctx, docID(id))
+			if err != nil {
+				return fmt.Errorf("reading vector of chunk %d: %w", id, err)
+			}
+			c := nearest(cents, d.Embedding)
+			if err := cells[c].AddDocument(ctx, chromem.Document{ID: d.ID, Embedding: d.Embedding}); err != nil {
+				return fmt.Errorf("moving vector of chunk %d: %w", id, err)
+			}
+			cellOf[id] = uint16(c)
+		}
+		_ = v.db.DeleteCollection(v.cells[old].Name)
+		v.cells[old] = nil
+	}
+	v.cells, v.centroids, v.cellOf, v.trainedAt = cells, cents, cellOf, n
+	return nil
+}
+
+// finishLoad ends a load: it trains if the vectors were loaded without
+// centroids and there are enough of them.
+func (v *vectors) finishLoad(ctx context.Context) error {
+	v.deferTrain = false
+	if v.centroids == nil && v.count() >= trainMin {
+		return v.train(ctx)
+	}
+	return nil
+}
+
+// kmeans returns k unit centroids of the unit vectors in sample by
+// spherical k-means from a spread-out deterministic start.
+func kmeans(sample [][]float32, k, rounds int) [][]float32 {
+	k = min(k, len(sample))
+	dim := len(sample[0])
+	cents := make([][]float32, k)
+	for i := range cents {
+		cents[i] = normalized(sample[i*len(sample)/k])
+	}
+	assign := make([]int, len(sample))
+	for range rounds {
+		for i, x := range sample {
+			assign[i] = nearest(cents, x)
+		}
+		sums := make([][]float64, k)
+		counts := make([]int, k)
+		for i := range sums {
+			sums[i] = make([]float64, dim)
+		}
+		for i, x := range sample {
+			c := assign[i]
+			counts[c]++
+			for j, f := range x {
+				sums[c][j] += float64(f)
+			}
+		}
+		for c := range cents {
+			if counts[c] == 0 {
+				// An empty cell restarts at a point of the largest one.
+				big := 0
+				for j := range counts {
+					if counts[j] > counts[big] {
+						big = j
+					}
+				}
+				for i := range sample {
+					if assign[i] == big {
+						cents[c] = normalized(sample[i])
+						assign[i] = c
+						counts[big]--
+						break
+					}
+				}
+				continue
+			}
+			v := make([]float32, dim)
+			for j, s := range sums[c] {
+				v[j] = float32(s)
+			}
+			cents[c] = normalized(v)
+		}
+	}
+	return cents
+}
+
+func nearest(cents [][]float32, x []float32) int {
+	best, bestSim := 0, float32(math.Inf(-1))
+	for i, c := range cents {
+		if s := dot(x, c); s > bestSim {
+			best, bestSim = i, s
+		}
+	}
+	return best
+}
+
+func dot(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a) && i+4 <= len(b); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a) && i < len(b); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// normalized returns x scaled to unit length (a copy); zero stays zero.
+func normalized(x []float32) []float32 {
+	out := make([]float32, len(x))
+	n := norm(x)
+	if n == 0 {
+		return out
+	}
+	for i, f := range x {
+		out[i] = float32(float64(f) / n)
+	}
+	return out
+}
+
+// cellsVersion is the layout of the "cells" snapshot.
+//
+// History:
+//
+//	1: uvarint version, dim, cells, trainedAt; cells×dim float32 (LE)
+//	   centroids; uvarint count, then count × (uvarint chunk-ID delta,
+//	   uvarint cell), in increasing ID order.
+const cellsVersion = 1
+
+// marshal encodes the centroids and each vector's cell; nil when untrained.
+func (v *vectors) marshal() []byte {
+	if v.centroids == nil {
+		return nil
+	}
+	b := binary.AppendUvarint(nil, cellsVersion)
+	b = binary.AppendUvarint(b, uint64(v.dim))
+	b = binary.AppendUvarint(b, uint64(len(v.centroids)))
+	b = binary.AppendUvarint(b, uint64(v.trainedAt))
+	for _, c := range v.centroids {
+		for _, f := range c {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+		}
+	}
+	ids := make([]uint32, 0, len(v.cellOf))
+	for id := range v.cellOf {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	prev := uint32(0)
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(id-prev))
+		b = binary.AppendUvarint(b, uint64(v.cellOf[id]))
+		prev = id
+	}
+	return b
+}
+
+// cellPlan is a decoded "cells" snapshot: centroids and each chunk's cell.
+type cellPlan struct {
+	dim       int
+	centroids [][]float32
+	trainedAt int
+	cellOf    map[uint32]uint16
+}
+
+func unmarshalCells(b []byte) (*cellPlan, error) {
+	bad := errors.New("bad cells snapshot")
+	next := func() (uint64, error) {
+		x, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, bad
+		}
+		b = b[n:]
+		return x, nil
+	}
+	var hdr [4]uint64
+	for i := range hdr {
+		x, err := next()
+		if err != nil {
+			return nil, err
+		}
+		hdr[i] = x
+	}
+	if hdr[0] != cellsVersion {
+		return nil, fmt.Errorf("cells snapshot version %d, want %d", hdr[0], cellsVersion)
+	}
+	dim, k := int(hdr[1]), int(hdr[2])
+	if dim == 0 || k == 0 || k > maxCells || dim > 1<<16 || len(b) < k*dim*4 {
+		return nil, bad
+	}
+	p := &cellPlan{dim: dim, trainedAt: int(hdr[3]), centroids: make([][]float32, k)}
+	for i := range p.centroids {
+		c := make([]float32, dim)
+		for j := range c {
+			c[j] = math.Float32frombits(binary.LittleEndian.Uint32(b))
+			b = b[4:]
+		}
+		p.centroids[i] = c
+	}
+	n, err := next()
+	if err != nil || n > uint64(len(b)) {
+		return nil, bad
+	}
+	p.cellOf = make(map[uint32]uint16, n)
+	id := uint64(0)
+	for range n {
+		d, err := next()
+		if err != nil {
+			return nil, err
+		}
+		c, err := next()
+		if err != nil || c >= uint64(k) {
+			return nil, bad
+		}
+		id += d
+		if id > math.MaxUint32 {
+			return nil, bad
+		}
+		p.cellOf[uint32(id)] = uint16(c)
+	}
+	return p, nil
+}
+
+// usePlan makes an empty vectors follow a snapshot's cells while loading.
+func (v *vectors) usePlan(p *cellPlan) error {
+	cells := make([]*chromem.Collection, len(p.centroids))
+	for i := range cells {
+		c, err := v.newCell()
+		if err != nil {
+			return err
+		}
+		cells[i] = c
+	}
+	for _, c := range v.cells {
+		_ = v.db.DeleteCollection(c.Name)
+	}
+	v.cells, v.centroids, v.trainedAt = cells, p.centroids, p.trainedAt
+	return nil
+}
