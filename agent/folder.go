@@ -12,6 +12,8 @@ import (
 
 	"github.com/codemux/codemux/index"
 	"github.com/codemux/codemux/index/store"
+	"github.com/codemux/codemux/index/walk"
+	"github.com/codemux/codemux/index/watch"
 	"github.com/codemux/codemux/rpc"
 )
 
@@ -23,11 +25,12 @@ type folder struct {
 	uri  string
 	refs int // sessions holding it; guarded by Server.mu
 
-	mu      sync.Mutex // guards the fields below and serialises opening
-	ix      *index.Index
-	openErr error
-	fresh   bool // an Update has completed in this daemon
-	lastErr string
+	mu       sync.Mutex // guards the fields below and serialises opening
+	ix       *index.Index
+	openErr  error
+	fresh    bool // an Update has completed in this daemon
+	lastErr  string
+	watchErr string
 
 	saveMu  sync.Mutex
 	pending map[string]bool // saved files waiting to be reindexed
@@ -47,22 +50,41 @@ func (f *folder) status() rpc.FolderStatus {
 		st.State = s.State
 		st.Files, st.Chunks = s.Files, s.Chunks
 		st.MemoryBytes, st.DiskBytes = s.MemoryBytes, s.DiskBytes
+		st.CapBytes = s.CapBytes
+		st.Degraded = append(st.Degraded, s.Degraded...)
 	}
 	if lastErr != "" {
 		st.Error = lastErr
 	}
+	f.mu.Lock()
+	if f.watchErr != "" {
+		st.Degraded = append(st.Degraded, f.watchErr)
+	}
+	f.mu.Unlock()
 	return st
 }
 
 // index returns the folder's open index, opening it on first use.
 func (s *Server) index(ctx context.Context, f *folder) (*index.Index, error) {
+	ix, opened, err := s.openIndex(ctx, f)
+	if opened {
+		// Outside f.mu: starting the watcher takes Server.mu, which status
+		// holds while it takes f.mu.
+		s.watch(f, ix)
+	}
+	return ix, err
+}
+
+// openIndex opens the folder's index unless it is open; opened reports
+// that this call opened it.
+func (s *Server) openIndex(ctx context.Context, f *folder) (ix *index.Index, opened bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ix != nil {
-		return f.ix, nil
+		return f.ix, false, nil
 	}
 	if s.opts.DataDir == "" {
-		return nil, rpc.Errorf(rpc.CodeInternalError, "this server has no data directory for indexes")
+		return nil, false, rpc.Errorf(rpc.CodeInternalError, "this server has no data directory for indexes")
 	}
 	var memoryCap int64
 	if _, cfg, _ := s.llm(); cfg != nil {
@@ -74,17 +96,65 @@ func (s *Server) index(ctx context.Context, f *folder) (*index.Index, error) {
 		Embedder:  s.embedder(),
 		MemoryCap: memoryCap,
 	}
-	ix, err := index.Open(ctx, f.path, opts)
+	ix, err = index.Open(ctx, f.path, opts)
 	if errors.Is(err, store.ErrLocked) && s.opts.ReleaseIndexes != nil && s.opts.ReleaseIndexes(ctx) {
 		s.log.Info("index held by a daemon of another build; asked it to exit", "folder", f.path)
 		ix, err = index.Open(ctx, f.path, opts)
 	}
 	if err != nil {
 		f.openErr = err
-		return nil, rpc.Errorf(CodeRequestFailed, "cannot open the index of %s: %v", f.path, err)
+		return nil, false, rpc.Errorf(CodeRequestFailed, "cannot open the index of %s: %v", f.path, err)
 	}
 	f.ix, f.openErr = ix, nil
-	return ix, nil
+	return ix, true, nil
+}
+
+// watch keeps the folder's index fresh from file-system events (git
+// checkouts, other editors, generators): changed files are reindexed, and
+// removed directories or a rescan request run an incremental update.
+// Failing to watch is reported in status, never fatal.
+func (s *Server) watch(f *folder, ix *index.Index) {
+	m, err := walk.NewMatcher(f.path, nil)
+	if err == nil {
+		var w *watch.Watcher
+		w, err = watch.New(s.bgCtx, f.path, &watch.Options{Matcher: m, Logger: s.log.With("folder", f.path)})
+		if err == nil {
+			s.background(func(ctx context.Context) { s.watchLoop(ctx, f, ix, w) })
+			return
+		}
+	}
+	f.mu.Lock()
+	f.watchErr = "file watching is off: " + err.Error()
+	f.mu.Unlock()
+	s.log.Warn("not watching folder", "folder", f.path, "error", err)
+}
+
+func (s *Server) watchLoop(ctx context.Context, f *folder, ix *index.Index, w *watch.Watcher) {
+	defer w.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-w.Errors():
+			s.log.Warn("watching folder", "folder", f.path, "error", err)
+			f.mu.Lock()
+			f.watchErr = err.Error()
+			f.mu.Unlock()
+		case b, ok := <-w.Batches():
+			if !ok {
+				return
+			}
+			var err error
+			if b.Rescan || len(b.RemovedDirs) > 0 {
+				_, err = s.update(ctx, f, ix, index.UpdateOptions{}, nil)
+			} else if rels := append(b.Removed, b.Changed...); len(rels) > 0 {
+				err = ix.UpdateFiles(ctx, rels)
+			}
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("applying file changes", "folder", f.path, "error", err)
+			}
+		}
+	}
 }
 
 // CodeRequestFailed is LSP's code for a valid request that failed.

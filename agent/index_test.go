@@ -240,3 +240,54 @@ func waitProgress(t *testing.T, ctx context.Context, ed *agenttest.Editor, kind 
 		}
 	}
 }
+
+// TestWatcherKeepsIndexFresh: changes made outside any editor (a new file,
+// a deleted directory) reach the index without didSave.
+func TestWatcherKeepsIndexFresh(t *testing.T) {
+	for _, mode := range agenttest.Modes {
+		t.Run(string(mode), func(t *testing.T) {
+			ctx := ctxT(t)
+			ws := t.TempDir()
+			writeFiles(t, ws, workspace)
+			ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, agenttest.Home(t), nil))
+			if _, err := ed.Initialize(ctx, "watch-test", ws); err != nil {
+				t.Fatal(err)
+			}
+			if err := ed.Call(ctx, rpc.MethodIndex, rpc.IndexParams{}, nil); err != nil {
+				t.Fatal(err)
+			}
+			search := func(q string) []rpc.SearchHit {
+				var res rpc.SearchResult
+				if err := ed.Call(ctx, rpc.MethodSearch, rpc.SearchParams{Query: q, Mode: "lexical"}, &res); err != nil {
+					t.Fatal(err)
+				}
+				return res.Results
+			}
+			waitFor := func(what string, ok func() bool) {
+				for !ok() {
+					select {
+					case <-ctx.Done():
+						t.Fatalf("%s never happened", what)
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			}
+			writeFiles(t, ws, map[string]string{"jobs/nightly.go": "package jobs\n\n// RotateLogsNightly compresses yesterday's logs.\nfunc RotateLogsNightly() {}\n"})
+			waitFor("the new file becoming searchable", func() bool {
+				hits := search("RotateLogsNightly")
+				return len(hits) > 0 && hits[0].Path == "jobs/nightly.go"
+			})
+			if err := os.RemoveAll(filepath.Join(ws, "config")); err != nil {
+				t.Fatal(err)
+			}
+			waitFor("the deleted directory leaving the index", func() bool {
+				for _, h := range search("LoadConfig") {
+					if strings.HasPrefix(h.Path, "config/") {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
+}

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/codemux/codemux/agent"
+	"github.com/codemux/codemux/agent/config"
+	"github.com/codemux/codemux/index"
 	"github.com/codemux/codemux/rpc/remote"
 )
 
@@ -100,8 +103,13 @@ func (e *env) dialDaemon(ctx context.Context) (remoteConn, error) {
 	return remote.DialOrStart(ctx, e.endpoint(), spawn, 10*time.Second)
 }
 
-// serverOptions configures a Server from this process's environment.
+// serverOptions configures a Server from this process's environment. The
+// process serving indexes also gets a soft Go memory limit derived from
+// memory_cap, so the heap does not grow to twice its live size.
 func (e *env) serverOptions(log *slog.Logger) agent.Options {
+	if cfg, err := config.Load(e.paths.Config, os.LookupEnv); err == nil && cfg.MemoryCap > 0 {
+		debug.SetMemoryLimit(index.SoftMemoryLimit(cfg.MemoryCap))
+	}
 	return agent.Options{
 		Logger:     log,
 		DataDir:    e.paths.Data,
