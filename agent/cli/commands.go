@@ -31,20 +31,15 @@ func cmdIndex(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgressBar(e.stderr, !*asJSON)
-	defer bar.finish()
-	c, err := e.connect(ctx, bar.onNotify)
+	var sum rpc.IndexSummary
+	err = e.callWithProgress(ctx, !*asJSON, rpc.MethodIndex, func(token json.RawMessage) any {
+		p := rpc.IndexParams{Folder: folder, Full: *full}
+		p.WorkDoneToken = token
+		return p
+	}, &sum)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	var sum rpc.IndexSummary
-	params := rpc.IndexParams{Folder: folder, Full: *full}
-	params.WorkDoneToken = bar.token()
-	if err := c.Call(ctx, rpc.MethodIndex, params, &sum); err != nil {
-		return err
-	}
-	bar.finish()
 	if *asJSON {
 		return printJSON(e.stdout, sum)
 	}
@@ -92,20 +87,15 @@ func cmdSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgressBar(e.stderr, !*asJSON)
-	defer bar.finish()
-	c, err := e.connect(ctx, bar.onNotify)
+	var res rpc.SearchResult
+	err = e.callWithProgress(ctx, !*asJSON, rpc.MethodSearch, func(token json.RawMessage) any {
+		p := rpc.SearchParams{Query: query, K: *k, Folder: folder, Languages: langs, Paths: paths, Mode: *mode}
+		p.WorkDoneToken = token
+		return p
+	}, &res)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	params := rpc.SearchParams{Query: query, K: *k, Folder: folder, Languages: langs, Paths: paths, Mode: *mode}
-	params.WorkDoneToken = bar.token()
-	var res rpc.SearchResult
-	if err := c.Call(ctx, rpc.MethodSearch, params, &res); err != nil {
-		return err
-	}
-	bar.finish()
 	if *asJSON {
 		return printJSON(e.stdout, res)
 	}
@@ -270,4 +260,18 @@ func feedbackExport(ctx context.Context, e *env, p rpc.FeedbackExportParams, asJ
 	}
 	_, err = io.WriteString(e.stdout, res.Lines)
 	return err
+}
+
+// callWithProgress makes one request on a new session, drawing the
+// server's progress for it on stderr when show is set and stderr is a
+// terminal. params receives the progress token to put in the request.
+func (e *env) callWithProgress(ctx context.Context, show bool, method string, params func(token json.RawMessage) any, result any) error {
+	bar := newProgressBar(e.stderr, show)
+	defer bar.finish()
+	c, err := e.connect(ctx, bar.onNotify)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Call(ctx, method, params(bar.token()), result)
 }
