@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/codemux/codemux/rpc"
@@ -55,11 +56,19 @@ func reasons(m map[string]int) string {
 	if len(m) == 0 {
 		return ""
 	}
-	var parts []string
-	for r, n := range m {
-		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+	type reason struct {
+		what string
+		n    int
 	}
-	sortStrings(parts)
+	rs := make([]reason, 0, len(m))
+	for r, n := range m {
+		rs = append(rs, reason{r, n})
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].what < rs[j].what })
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%d %s", r.n, r.what)
+	}
 	return ": " + strings.Join(parts, ", ")
 }
 
