@@ -117,12 +117,14 @@ func New(opts *Options) *Chunker {
 	return &Chunker{opts: opts.resolve(), parsers: make(map[string]*parser)}
 }
 
-// Close frees the parsers. The Chunker must not be used afterwards.
+// Close frees the parsers and returns the C heap's free memory to the
+// operating system. The Chunker must not be used afterwards.
 func (c *Chunker) Close() error {
 	for lang, p := range c.parsers {
 		p.p.Close()
 		delete(c.parsers, lang)
 	}
+	releaseCMemory()
 	return nil
 }
 
@@ -152,7 +154,12 @@ func (c *Chunker) Chunk(ctx context.Context, path string, src []byte) ([]Chunk, 
 		p.p.Reset()
 		return nil, fmt.Errorf("parsing %s as %s: %w", path, lang, err)
 	}
-	defer tree.Close()
+	defer func() {
+		tree.Close()
+		if len(src) >= trimAfterBytes {
+			releaseCMemory()
+		}
+	}()
 	b := &builder{
 		opts:  &c.opts,
 		spec:  p.spec,

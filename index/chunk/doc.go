@@ -44,7 +44,9 @@
 // and reused; parsers are not safe for concurrent use, and neither is a
 // Chunker. Use one Chunker per goroutine. Every syntax tree and cursor is
 // freed before Chunk returns (tree-sitter memory is invisible to the Go
-// garbage collector); Close frees the parsers. Chunk stops early, returning
+// garbage collector), and after a large file (or Close) the C heap's free
+// memory is handed back to the operating system (release.go); Close frees
+// the parsers. Chunk stops early, returning
 // ctx's error, when ctx is done; parsing itself is cancelled through
 // tree-sitter's cancellation flag, which the tree-sitter binding sets from a
 // goroutine that lives only as long as the parse.
