@@ -58,15 +58,22 @@ type Options struct {
 // SoftMemoryLimit returns the soft memory limit (for
 // runtime/debug.SetMemoryLimit) that lets a process holding indexes capped
 // at memoryCap run in about memoryCap + 64 MiB: the Go runtime gets the cap
-// plus 24 MiB for garbage and requests, leaving 40 MiB for what the limit
-// does not cover (the executable, the parsers' C memory, resident pages of
-// the mapped index file, which the index releases after each batch and
-// scan). Zero for no cap.
+// itself, and the 64 MiB are for what the limit does not cover: the
+// executable's pages (about 17 MiB of codemux resident), the parsers' C
+// memory (which package chunk hands back to the system after large files)
+// and resident pages of the mapped index file (released every few files
+// and after each commit, but up to about 40 MiB while a batch commits).
+// On the Go tree (engines' estimate 134 MiB of a 256 MiB cap) the daemon
+// peaked at 313-319 MiB with this limit, and at 372 MiB with cap + 24 MiB
+// before the C heap was trimmed. An index whose engines fill the cap
+// leaves the collector little room under this limit: the runtime then
+// spends more CPU on collection before it lets the heap grow past it.
+// Zero for no cap.
 func SoftMemoryLimit(memoryCap int64) int64 {
 	if memoryCap <= 0 {
 		return 0
 	}
-	return memoryCap + 24<<20
+	return memoryCap
 }
 
 // DefaultDim is the dimension of the built-in embedder an Index uses when

@@ -13,7 +13,7 @@ import (
 //
 //  1. Vectors are compact from the start: the built-in embedder's
 //     dimension is chosen for memory (DefaultDim), and the store keeps
-//     int8 vectors; nothing else is held per chunk but its path, language
+//     4-bit vectors; nothing else is held per chunk but its path, language
 //     and symbol.
 //  2. Low-priority files (tests, testdata, examples, benchmarks, docs,
 //     generated code; see lowPriority) become lexical-only: the vectors of

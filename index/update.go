@@ -628,6 +628,11 @@ func (c *committer) flush() error {
 	if err != nil {
 		return err
 	}
+	// The commit read the leaf pages of the vectors its chunks reference,
+	// scattered over the file, and the kernel maps 64 KiB around each page
+	// read: release them now, not after the applier (which may be training
+	// vector cells) is done with the batch.
+	c.ix.st.ReleaseMemory()
 	c.sum.Indexed += len(batch)
 	select {
 	case c.applyCh <- applyJob{batch, changes}:

@@ -13,7 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Record layouts (schema 2). All integers are varints unless noted.
+// Record layouts (schema 3). All integers are varints unless noted.
 //
 //	file   : size, modTime(zigzag), contentHash[16], n, firstID, delta...
 //	chunk  : flags(byte, 0), startLine, endLine, startByte, endByte,
@@ -22,7 +22,8 @@ import (
 //	text   : flags(byte), rawLen, data (raw, or raw-deflate when
 //	         flags&flagFlate): the file's chunk texts, concatenated in
 //	         chunk order; a chunk's text is data[textOff:textOff+textLen]
-//	vector : refcount(uint32 big-endian) [, dims, scale(float32 LE), dims×int8]
+//	vector : refcount(uint32 big-endian) [, dims, scale(float32 LE),
+//	         (dims+1)/2 bytes of 4-bit components, see vector.go]
 //
 // Chunk keys are the chunk ID as 4 big-endian bytes, so a cursor walks chunks
 // in ID order and new chunks are appended at the end of the B+tree. Text
@@ -31,6 +32,11 @@ import (
 // records small, so loading the index reads little.
 
 const flagFlate = 1
+
+// flateLevel is the compression level of texts and snapshots. On the Go
+// tree, level 4 compresses five times faster than level 9 (best) for 5%
+// more bytes; at level 9 compression was an eighth of a cold index's CPU.
+const flateLevel = 4
 
 // minCompress is the shortest text worth trying to compress.
 const minCompress = 96
@@ -123,7 +129,7 @@ func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
 	w, _ := cd.writers.Get().(*flate.Writer)
 	if w == nil {
 		var err error
-		if w, err = flate.NewWriter(buf, flate.BestCompression); err != nil {
+		if w, err = flate.NewWriter(buf, flateLevel); err != nil {
 			return nil, err
 		}
 	} else {

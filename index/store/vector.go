@@ -6,16 +6,22 @@ import (
 	"math"
 )
 
-// Vectors are stored quantised to int8 with one float32 scale per vector:
-// component i is q[i]*scale. Search uses cosine similarity, so the error of
-// at most scale/2 per component (under 0.4% of the largest component) does
-// not change rankings in practice, and a 384-d vector takes 390 bytes
-// instead of 1536.
+// Vectors are stored quantised to 4 bits with one float32 scale per
+// vector: component i is q[i]*scale with q in [-7, 7], two components a
+// byte (low nibble first). The scale may clip below the largest component
+// (see quantize), so that in a dense vector the few large components
+// saturate and the many small ones keep their resolution.
+//
+// Search uses cosine similarity. On BenchmarkRetrieval (Go standard
+// library, every vector passed through 4 bits as a reopened index sees
+// them) hybrid MRR@10 is 0.288 and vector-only 0.198, against 0.287 and
+// 0.199 unquantised; a 192-d vector takes 101 bytes instead of 768 (int8
+// took 197).
 
 // vectorEntry is the decoded value of the vectors bucket.
 type vectorEntry struct {
 	refs uint32
-	vec  []byte // encoded vector (dims, scale, int8s); nil when none is stored
+	vec  []byte // encoded vector (dims, scale, 4-bit components); nil when none is stored
 }
 
 func decodeVectorEntry(h Hash, v []byte) (vectorEntry, error) {
@@ -35,36 +41,86 @@ func (e vectorEntry) encode() []byte {
 	return append(b, e.vec...)
 }
 
-// quantize encodes vec as dims, scale and int8 components.
+// quantize encodes vec as dims, scale and packed 4-bit components.
 func quantize(vec []float32) []byte {
-	var maxAbs float64
+	var maxAbs, sumSq float64
 	for _, x := range vec {
 		maxAbs = math.Max(maxAbs, math.Abs(float64(x)))
+		sumSq += float64(x) * float64(x)
 	}
-	scale := float32(maxAbs / 127)
-	b := binary.AppendUvarint(make([]byte, 0, 9+len(vec)), uint64(len(vec)))
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(scale))
-	for _, x := range vec {
-		var q int8
-		if scale > 0 {
-			q = int8(math.Round(float64(x / scale)))
+	// Clip at the largest component or at 2.5, 3 or 4 root mean squares,
+	// whichever gives the quantised vector the highest cosine similarity
+	// to vec (its norm is a constant factor, left out). Dense vectors clip
+	// near three root mean squares; sparse ones (short texts hash to few
+	// features) keep their largest component, so their few features keep
+	// their relative weights.
+	scale := float32(maxAbs / 7)
+	if len(vec) > 0 && maxAbs > 0 {
+		rms := math.Sqrt(sumSq / float64(len(vec)))
+		best := quantCosine(vec, scale)
+		for _, k := range [...]float64{2.5, 3, 4} {
+			if clip := k * rms; clip < maxAbs {
+				s := float32(clip / 7)
+				if c := quantCosine(vec, s); c > best {
+					scale, best = s, c
+				}
+			}
 		}
-		b = append(b, byte(q))
+	}
+	b := binary.AppendUvarint(make([]byte, 0, 9+(len(vec)+1)/2), uint64(len(vec)))
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(scale))
+	for i := 0; i < len(vec); i += 2 {
+		lo := nibble(vec[i], scale)
+		hi := byte(0)
+		if i+1 < len(vec) {
+			hi = nibble(vec[i+1], scale)
+		}
+		b = append(b, lo|hi<<4)
 	}
 	return b
+}
+
+// quantCosine is the cosine similarity between vec and vec quantised with
+// scale: what search sees of the quantisation.
+func quantCosine(vec []float32, scale float32) float64 {
+	var vq, qq float64
+	for _, x := range vec {
+		q := float64(int8(nibble(x, scale)<<4) >> 4)
+		vq += float64(x) * q
+		qq += q * q
+	}
+	if qq == 0 {
+		return -1
+	}
+	return vq / math.Sqrt(qq)
+}
+
+// nibble is x/scale rounded and clamped to [-7, 7], as 4-bit two's
+// complement.
+func nibble(x, scale float32) byte {
+	if scale <= 0 {
+		return 0
+	}
+	q := max(-7, min(7, math.Round(float64(x/scale))))
+	return byte(int8(q)) & 0x0f
 }
 
 // dequantize decodes an encoded vector.
 func dequantize(b []byte) ([]float32, error) {
 	dims, n := binary.Uvarint(b)
-	if n <= 0 || len(b) != n+4+int(dims) {
+	if n <= 0 || dims > math.MaxInt32 || len(b) != n+4+(int(dims)+1)/2 {
 		return nil, fmt.Errorf("decoding vector: %w: bad length %d", ErrCorrupt, len(b))
 	}
 	scale := math.Float32frombits(binary.LittleEndian.Uint32(b[n:]))
 	q := b[n+4:]
 	out := make([]float32, dims)
-	for i, c := range q {
-		out[i] = float32(int8(c)) * scale
+	for i := range out {
+		c := q[i/2]
+		if i%2 == 1 {
+			c >>= 4
+		}
+		// Sign-extend the nibble.
+		out[i] = float32(int8(c<<4)>>4) * scale
 	}
 	return out, nil
 }
