@@ -26,12 +26,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/codemux/codemux/index/secrets"
 	"go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/codemux/codemux/index/boltfile"
 )
 
 // SchemaVersion is the layout of the buckets and records in the feedback
@@ -48,13 +48,11 @@ const SchemaVersion = 1
 const magic = "codemux-feedback"
 
 var (
-	bucketMeta    = []byte("meta")
+	bucketMeta    = boltfile.BucketMeta
 	bucketRecords = []byte("records")
 	bucketIDs     = []byte("ids")
 
-	keyMagic  = []byte("magic")
-	keySchema = []byte("schema")
-	keyCount  = []byte("count")
+	keyCount = []byte("count")
 )
 
 // DefaultMaxRecords is how many records a Store keeps when
@@ -130,7 +128,7 @@ func Recreate(path string, opts *Options) (*Store, string, error) {
 	moved := ""
 	if _, err := os.Lstat(path); err == nil {
 		moved = path + ".corrupt-" + o.Now().UTC().Format("20060102T150405.000000000Z")
-		if err := moveAside(path, moved); err != nil {
+		if err := boltErrors.MoveAside(path, moved); err != nil {
 			return nil, "", err
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -141,67 +139,34 @@ func Recreate(path string, opts *Options) (*Store, string, error) {
 }
 
 func openBolt(path string, timeout time.Duration) (db *bbolt.DB, err error) {
-	defer guard(&err)
+	defer boltErrors.Guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
-	switch {
-	case err == nil:
-		return db, nil
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("opening feedback file %s: %w (stop the other codemux daemon or use another data directory)", path, ErrLocked)
-	case isIOError(err):
-		return nil, fmt.Errorf("opening feedback file %s: %w", path, err)
-	default:
-		return nil, fmt.Errorf("opening feedback file %s: %w: %w", path, ErrCorrupt, err)
+	if err != nil {
+		return nil, boltErrors.OpenError(path, err)
 	}
+	return db, nil
 }
 
-// isIOError tells errors of the operating system (permissions, disk) from
-// errors about the file's content.
-func isIOError(err error) bool {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	return errors.As(err, &pe) || errors.As(err, &errno)
-}
-
-// guard turns a bbolt panic on a damaged file into ErrCorrupt.
-func guard(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%w: bbolt: %v", ErrCorrupt, r)
-	}
-}
+// boltErrors wraps this package's sentinel errors for package boltfile.
+var boltErrors = boltfile.Errors{What: "feedback file", Corrupt: ErrCorrupt, Schema: ErrSchema, Locked: ErrLocked}
 
 func closeBolt(db *bbolt.DB) (err error) {
-	defer guard(&err)
+	defer boltErrors.Guard(&err)
 	return db.Close()
 }
 
 // init checks the meta bucket, creating the buckets in an empty file.
 func (s *Store) init() (err error) {
-	defer guard(&err)
+	defer boltErrors.Guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	fresh := false
 	err = s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		if fresh, err = boltErrors.CheckHeader(tx, magic, SchemaVersion); err != nil || fresh {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			empty := true
-			_ = tx.ForEach(func([]byte, *bbolt.Bucket) error { empty = false; return nil })
-			if !empty {
-				return fmt.Errorf("%w: a bbolt file without codemux feedback metadata", ErrCorrupt)
-			}
-			fresh = true
-			return nil
-		}
-		if string(meta.Get(keyMagic)) != magic {
-			return fmt.Errorf("%w: bad magic %q", ErrCorrupt, meta.Get(keyMagic))
-		}
-		v := meta.Get(keySchema)
-		if len(v) != 4 {
-			return fmt.Errorf("%w: bad schema record", ErrCorrupt)
-		}
-		if got := binary.BigEndian.Uint32(v); got != SchemaVersion {
-			return fmt.Errorf("%w: file has schema %d, this build reads %d", ErrSchema, got, SchemaVersion)
-		}
 		if tx.Bucket(bucketRecords) == nil || tx.Bucket(bucketIDs) == nil || len(meta.Get(keyCount)) != 8 {
 			return fmt.Errorf("%w: bucket missing", ErrCorrupt)
 		}
@@ -211,19 +176,13 @@ func (s *Store) init() (err error) {
 		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
 		for _, b := range [][]byte{bucketRecords, bucketIDs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		if err := meta.Put(keyMagic, []byte(magic)); err != nil {
-			return err
-		}
-		if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+		meta, err := boltfile.WriteHeader(tx, magic, SchemaVersion)
+		if err != nil {
 			return err
 		}
 		return meta.Put(keyCount, binary.BigEndian.AppendUint64(nil, 0))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/codemux/codemux/index/boltfile"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -406,7 +407,7 @@ func TestOpenBadFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			rawBolt(t, path, func(tx *bbolt.Tx) error {
-				return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
+				return tx.Bucket(bucketMeta).Put(boltfile.KeySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
 			})
 		}, ErrSchema},
 		{"truncated", func(t *testing.T, path string) {

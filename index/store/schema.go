@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/codemux/codemux/index/boltfile"
 )
 
 // SchemaVersion is the layout of the buckets and records in the index file.
@@ -33,7 +34,7 @@ const magic = "codemux-index"
 
 // Bucket and meta key names.
 var (
-	bucketMeta    = []byte("meta")
+	bucketMeta    = boltfile.BucketMeta
 	bucketFiles   = []byte("files")
 	bucketChunks  = []byte("chunks")
 	bucketVectors = []byte("vectors")
@@ -43,8 +44,8 @@ var (
 	// compressed data.
 	bucketSnapshots = []byte("snapshots")
 
-	keyMagic    = []byte("magic")
-	keySchema   = []byte("schema")
+	keyMagic    = boltfile.KeyMagic
+	keySchema   = boltfile.KeySchema
 	keyEmbedder = []byte("embedder")
 	keyRoot     = []byte("root")
 	keyCreated  = []byte("created")
@@ -69,6 +70,9 @@ var (
 	// ErrLocked reports an index file held open by another process.
 	ErrLocked = errors.New("index is in use by another codemux process")
 )
+
+// boltErrors wraps the store's sentinel errors for package boltfile.
+var boltErrors = boltfile.Errors{What: "index", Corrupt: ErrCorrupt, Schema: ErrSchema, Locked: ErrLocked}
 
 // HashSize is the length of a Hash in bytes.
 const HashSize = 16

@@ -42,6 +42,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/codemux/codemux/index/boltfile"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
@@ -159,7 +161,7 @@ func openBolt(path string, o Options) (db *bbolt.DB, err error) {
 	defer func() {
 		if err != nil && db == nil && file != nil {
 			// The mapping bbolt made keeps the file open; unlock explicitly.
-			unlockFile(file)
+			boltfile.Unlock(file)
 			_ = file.Close()
 		}
 	}()
@@ -180,29 +182,11 @@ func openBolt(path string, o Options) (db *bbolt.DB, err error) {
 			return f, err
 		},
 	})
-	switch {
-	case err == nil:
-		db.AllocSize = allocSize
-		return db, nil
-	case errors.Is(err, berrors.ErrTimeout):
-		who := "another process"
-		if pid := lockHolder(path); pid > 0 {
-			who = fmt.Sprintf("pid %d", pid)
-		}
-		return nil, fmt.Errorf("opening index %s: %w (held by %s; stop it or use another data directory)", path, ErrLocked, who)
-	case isIOError(err):
-		return nil, fmt.Errorf("opening index %s: %w", path, err)
-	default:
-		return nil, fmt.Errorf("opening index %s: %w: %w", path, ErrCorrupt, err)
+	if err != nil {
+		return nil, boltErrors.OpenError(path, err)
 	}
-}
-
-// isIOError tells errors of the operating system (permissions, disk, memory)
-// from errors about the file's content.
-func isIOError(err error) bool {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	return errors.As(err, &pe) || errors.As(err, &errno)
+	db.AllocSize = allocSize
+	return db, nil
 }
 
 func closeBolt(db *bbolt.DB) (err error) {
@@ -221,26 +205,10 @@ func (s *Store) init() error {
 		if tx.Size() > fi.Size() {
 			return fmt.Errorf("%w: file is %d bytes, its pages need %d (truncated)", ErrCorrupt, fi.Size(), tx.Size())
 		}
+		if fresh, err = boltErrors.CheckHeader(tx, magic, SchemaVersion); err != nil || fresh {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			empty := true
-			_ = tx.ForEach(func([]byte, *bbolt.Bucket) error { empty = false; return nil })
-			if !empty {
-				return fmt.Errorf("%w: a bbolt file without codemux metadata", ErrCorrupt)
-			}
-			fresh = true
-			return nil
-		}
-		if string(meta.Get(keyMagic)) != magic {
-			return fmt.Errorf("%w: bad magic %q", ErrCorrupt, meta.Get(keyMagic))
-		}
-		v := meta.Get(keySchema)
-		if len(v) != 4 {
-			return fmt.Errorf("%w: bad schema record", ErrCorrupt)
-		}
-		if got := binary.BigEndian.Uint32(v); got != SchemaVersion {
-			return fmt.Errorf("%w: file has schema %d, this build reads %d", ErrSchema, got, SchemaVersion)
-		}
 		for _, name := range dataBuckets {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("%w: bucket %s missing", ErrCorrupt, name)
@@ -612,7 +580,7 @@ func Recreate(path string, opts *Options) (*Store, string, error) {
 	moved := ""
 	if _, err := os.Lstat(path); err == nil {
 		moved = path + ".corrupt-" + o.Now().UTC().Format("20060102T150405.000000000Z")
-		if err := moveAside(path, moved); err != nil {
+		if err := boltErrors.MoveAside(path, moved); err != nil {
 			return nil, "", err
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

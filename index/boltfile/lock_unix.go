@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package boltfile
 
 import (
 	"bufio"
@@ -12,29 +12,29 @@ import (
 	"syscall"
 )
 
-// moveAside renames path to dst while holding the file's lock, so a file
+// MoveAside renames path to dst while holding the file's lock, so a file
 // another process has open is never moved.
-func moveAside(path, dst string) error {
+func (e Errors) MoveAside(path, dst string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("moving index %s aside: %w", path, err)
+		return fmt.Errorf("moving %s %s aside: %w", e.What, path, err)
 	}
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("moving index %s aside: %w", path, ErrLocked)
+			return fmt.Errorf("moving %s %s aside: %w", e.What, path, e.Locked)
 		}
-		return fmt.Errorf("moving index %s aside: locking: %w", path, err)
+		return fmt.Errorf("moving %s %s aside: locking: %w", e.What, path, err)
 	}
 	if err := os.Rename(path, dst); err != nil {
-		return fmt.Errorf("moving index %s aside: %w", path, err)
+		return fmt.Errorf("moving %s %s aside: %w", e.What, path, err)
 	}
 	return nil
 }
 
-// lockHolder returns the pid holding a flock on path according to
+// LockHolder returns the pid holding a flock on path according to
 // /proc/locks, or 0 when it cannot tell.
-func lockHolder(path string) int {
+func LockHolder(path string) int {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return 0
@@ -64,5 +64,5 @@ func lockHolder(path string) int {
 	return 0
 }
 
-// unlockFile releases a flock held through f.
-func unlockFile(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+// Unlock releases a flock held through f.
+func Unlock(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
