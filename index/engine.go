@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/codemux/codemux/index/lexical"
 	"github.com/codemux/codemux/index/store"
@@ -52,6 +53,9 @@ type engine struct {
 	lowEvicted bool
 	// capSkipped counts new files the last Update did not index.
 	capSkipped int
+	// mem is memoryLocked as of the last unlock, for overCap: the workers
+	// of an Update ask before each file and must not wait for an apply.
+	mem atomic.Int64
 }
 
 func newEngine() (*engine, error) {
@@ -82,7 +86,7 @@ type entry struct {
 // concurrent writers).
 func (e *engine) apply(ctx context.Context, removed []uint32, added []entry) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if len(removed) > 0 {
 		for _, id := range removed {
 			e.lex.Remove(id)
@@ -116,6 +120,22 @@ func (e *engine) apply(ctx context.Context, removed []uint32, added []entry) err
 		return e.evictLowPriority(ctx)
 	}
 	return nil
+}
+
+// deferTraining holds back the training of vector cells until
+// settleCells, so that an Update learns them once, at its end.
+func (e *engine) deferTraining() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.vec.deferTrain = true
+}
+
+// settleCells ends deferTraining, learning the cells if they are due.
+// Searches wait while it trains.
+func (e *engine) settleCells(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.unlock()
+	return e.vec.settle(ctx)
 }
 
 // setVector adds the vector of chunk id to the collection; nil records it as
@@ -190,14 +210,24 @@ func (e *engine) memoryLocked() int64 {
 // docBytes is the estimated heap of one vector in the collection.
 func (e *engine) docBytes() int64 { return docOverheadBytes + int64(e.dim)*4 }
 
-// overCap reports whether the engine holds as much as the cap allows.
-func (e *engine) overCap() bool {
-	if e.capBytes <= 0 {
-		return false
-	}
+// unlock publishes the memory estimate for overCap and releases mu, which
+// the caller holds for writing.
+func (e *engine) unlock() {
+	e.mem.Store(e.memoryLocked())
+	e.mu.Unlock()
+}
+
+// chunkCount returns the number of chunks in the engine.
+func (e *engine) chunkCount() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.memoryLocked() >= e.capBytes
+	return len(e.chunks)
+}
+
+// overCap reports whether the engine held as much as the cap allows when
+// its last change ended. It does not wait for a change in progress.
+func (e *engine) overCap() bool {
+	return e.capBytes > 0 && e.mem.Load() >= e.capBytes
 }
 
 // admit decides whether the vector of chunk id may enter the collection,

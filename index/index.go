@@ -277,7 +277,7 @@ func (ix *Index) load(ctx context.Context) error {
 	// Every chunk is now recorded as lacking a vector; add the stored ones,
 	// into the saved cells when they are current.
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if data, ok, err := ix.st.Snapshot(cellsSnapshot); err != nil {
 		return err
 	} else if ok {
@@ -303,41 +303,58 @@ func (ix *Index) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return e.vec.finishLoad(ctx)
+	return e.vec.settle(ctx)
 }
 
 // saveSnapshots stores the BM25 index and the vector cells as snapshots of
 // the store's current generation, so the next Open need not rebuild them.
 // Callers hold writeMu.
 func (ix *Index) saveSnapshots() {
+	if ix.saveLexicalSnapshot() {
+		ix.saveCellsSnapshot()
+	}
+}
+
+// saveLexicalSnapshot stores the BM25 index unless its snapshot is
+// current, reporting whether it is now. Callers hold writeMu.
+func (ix *Index) saveLexicalSnapshot() bool {
 	gen, err := ix.st.Generation()
 	if err != nil {
+		return false
+	}
+	if gen == ix.snapGen {
+		return true
+	}
+	data, err := ix.eng.lex.MarshalBinary()
+	if err == nil {
+		err = ix.st.PutSnapshot(lexicalSnapshot, gen, data)
+	}
+	if err != nil {
+		ix.log.Warn("saving lexical index", "err", err)
+		return false
+	}
+	ix.snapGen = gen
+	return true
+}
+
+// saveCellsSnapshot stores the vector cells unless their snapshot is
+// current. Callers hold writeMu.
+func (ix *Index) saveCellsSnapshot() {
+	gen, err := ix.st.Generation()
+	if err != nil || gen == ix.cellsGen {
 		return
 	}
-	if gen != ix.snapGen {
-		data, err := ix.eng.lex.MarshalBinary()
-		if err == nil {
-			err = ix.st.PutSnapshot(lexicalSnapshot, gen, data)
-		}
-		if err != nil {
-			ix.log.Warn("saving lexical index", "err", err)
-			return
-		}
-		ix.snapGen = gen
+	ix.eng.mu.RLock()
+	cells := ix.eng.vec.marshal()
+	ix.eng.mu.RUnlock()
+	if cells == nil {
+		return
 	}
-	if gen != ix.cellsGen {
-		ix.eng.mu.RLock()
-		cells := ix.eng.vec.marshal()
-		ix.eng.mu.RUnlock()
-		if cells == nil {
-			return
-		}
-		if err := ix.st.PutSnapshot(cellsSnapshot, gen, cells); err != nil {
-			ix.log.Warn("saving vector cells", "err", err)
-			return
-		}
-		ix.cellsGen = gen
+	if err := ix.st.PutSnapshot(cellsSnapshot, gen, cells); err != nil {
+		ix.log.Warn("saving vector cells", "err", err)
+		return
 	}
+	ix.cellsGen = gen
 }
 
 // Root returns the absolute path of the workspace.

@@ -25,8 +25,10 @@ import (
 //     still updated); each Update reports them as skipped for "memory cap
 //     reached" and logs a warning once.
 //
-// The check runs before each vector and each file is added, so the
-// estimate exceeds the cap by at most the batch in flight (batchChunks
+// The check runs before each vector is added and before each file is
+// prepared (there against the estimate as of the last applied batch, so
+// workers never wait for an apply), so the estimate exceeds the cap by at
+// most the batches in flight (one committing, one applying: 2×batchChunks
 // chunks). Raising the cap and reopening the index undoes every step.
 
 // Reasons a chunk is lexical-only.

@@ -264,3 +264,38 @@ func TestMemoryEstimate(t *testing.T) {
 	}
 	runtime.KeepAlive(e)
 }
+
+// TestOverCapDoesNotWait checks that overCap answers from the estimate of
+// the last change while a change holds the engine (as an Update's workers
+// ask before each file while batches are applied), and that the estimate
+// follows applies.
+func TestOverCapDoesNotWait(t *testing.T) {
+	ctx := context.Background()
+	e, err := newEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.capBytes = 1 << 20
+	if e.overCap() {
+		t.Fatalf("overCap() of an empty engine = true, want false")
+	}
+	var batch []entry
+	for i := range 4000 {
+		batch = append(batch, entry{id: uint32(i + 1), info: chunkInfo{rel: "a.go", symbol: fmt.Sprintf("F%d", i)}, text: fmt.Sprintf("func F%d() {}", i)})
+	}
+	if err := e.apply(ctx, nil, batch); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mem.Load(); got != e.memoryBytes() {
+		t.Errorf("published estimate %d, memoryBytes() = %d; want equal", got, e.memoryBytes())
+	}
+	e.mu.Lock()
+	over := e.overCap() // would deadlock if it took mu
+	e.mu.Unlock()
+	if want := e.memoryBytes() >= e.capBytes; over != want {
+		t.Errorf("overCap() with %d of %d bytes = %v, want %v", e.memoryBytes(), e.capBytes, over, want)
+	}
+	if !over {
+		t.Errorf("overCap() after %d chunks = false; the test wants them past the cap of %d bytes (estimate %d)", len(batch), e.capBytes, e.memoryBytes())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -125,7 +126,11 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 	ix.eng.mu.Lock()
 	ix.eng.capSkipped = 0
 	ix.eng.mu.Unlock()
+	ix.eng.deferTraining()
 	c := ix.newCommitter(ctx, &sum, len(todo), opts.Progress)
+	// An index with no files has no vectors either (each is deleted with
+	// its last chunk): every text is embedded without asking the store.
+	c.fresh = len(stored) == 0
 	err = c.finish(ix.prepareAll(ctx, todo, stored, opts.Full, c))
 	if err == nil {
 		// Deleting last lets a renamed file find its vectors.
@@ -135,9 +140,21 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 	if err == nil {
 		err = ix.embedMissing(ctx, &sum)
 	}
+	// The workers are done: learn the vector cells (which keeps searches
+	// waiting) while the BM25 snapshot is saved. Compaction comes last, as
+	// rewriting the snapshots' bucket frees the pages of the old ones.
+	chunks := ix.eng.chunkCount()
+	settled := make(chan error, 1)
+	go func() { settled <- ix.eng.settleCells(ctx) }()
+	lexSaved := err == nil && ix.saveLexicalSnapshot()
+	if serr := <-settled; err == nil {
+		err = serr
+	}
 	if err == nil {
-		ix.saveSnapshots()
-		err = ix.compactIfSparse(ctx, sum.Embedded)
+		if lexSaved {
+			ix.saveCellsSnapshot()
+		}
+		err = ix.compactIfSparse(ctx, sum.Embedded, chunks)
 	}
 	ix.totals(ctx, &sum)
 	ix.st.ReleaseMemory()
@@ -153,9 +170,9 @@ func (ix *Index) Update(ctx context.Context, opts UpdateOptions) (Summary, error
 // many new vectors: their keys are random text hashes, and random-order
 // inserts leave the B+tree pages about half full (a third of the file
 // after a first index). Counting part-full pages would read every page of
-// the file, so the number of new vectors stands in for it. Searches wait
-// while it runs.
-func (ix *Index) compactIfSparse(ctx context.Context, newVectors int) error {
+// the file, so the number of new vectors stands in for it. chunks is the
+// number of chunks in the index. Searches wait while it runs.
+func (ix *Index) compactIfSparse(ctx context.Context, newVectors, chunks int) error {
 	free, err := ix.st.Reclaimable()
 	if err != nil {
 		return err
@@ -164,9 +181,6 @@ func (ix *Index) compactIfSparse(ctx context.Context, newVectors int) error {
 	if err != nil {
 		return fmt.Errorf("checking index size: %w", err)
 	}
-	ix.eng.mu.RLock()
-	chunks := len(ix.eng.chunks)
-	ix.eng.mu.RUnlock()
 	sparse := free >= compactMinFree && free >= fi.Size()/5
 	scattered := newVectors >= compactMinVectors && newVectors*5 >= chunks
 	if !sparse && !scattered {
@@ -344,7 +358,9 @@ func (ix *Index) prepareAll(ctx context.Context, todo []walk.File, stored map[st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan walk.File)
-	results := make(chan prepared, ix.opts.Workers)
+	// Room for some files per worker, so workers keep parsing while a
+	// batch commits (and waits for its fsync).
+	results := make(chan prepared, 16*ix.opts.Workers)
 	var wg sync.WaitGroup
 	for range min(ix.opts.Workers, len(todo)) {
 		wg.Add(1)
@@ -359,7 +375,7 @@ func (ix *Index) prepareAll(ctx context.Context, todo []walk.File, stored map[st
 					// Stop adding files: those indexed already stay.
 					p = prepared{rel: f.Rel, skip: reasonMemoryCap}
 				} else {
-					p = ix.prepare(ctx, ck, f, old, ok && !full)
+					p = ix.prepare(ctx, ck, f, old, ok && !full, !c.fresh)
 				}
 				select {
 				case results <- p:
@@ -403,8 +419,10 @@ func (ix *Index) prepareAll(ctx context.Context, todo []walk.File, stored map[st
 }
 
 // prepare reads, classifies, masks, chunks and embeds one file. With
-// reuse, a file whose content hash matches old is only touched.
-func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, old store.File, reuse bool) prepared {
+// reuse, a file whose content hash matches old is only touched. With
+// lookup, only texts without a stored vector are embedded; without, every
+// distinct text of the file is.
+func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, old store.File, reuse, lookup bool) prepared {
 	p := prepared{rel: f.Rel}
 	if ctx.Err() != nil {
 		return p
@@ -448,10 +466,13 @@ func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, ol
 			ix.log.Warn("encoding file for the index", "rel", f.Rel, "err", err)
 		}
 	}()
-	missing, err := ix.st.MissingVectors(hashes)
-	if err != nil {
-		p.err = err
-		return p
+	missing := hashes
+	if lookup {
+		var err error
+		if missing, err = ix.st.MissingVectors(hashes); err != nil {
+			p.err = err
+			return p
+		}
 	}
 	if len(missing) == 0 {
 		return p
@@ -503,12 +524,21 @@ func readClassified(f walk.File) (src []byte, reason string, err error) {
 		return nil, why, nil
 	}
 	if n == walk.SniffLen {
-		// Read to the end, which may have moved since the walk.
-		rest, err := io.ReadAll(fh)
-		if err != nil {
-			return nil, "", err
+		// Read to the end, which may have moved since the walk: into the
+		// room left for the size the walk saw, growing only if it grew.
+		for {
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, max(512, len(buf)/2))
+			}
+			m, err := fh.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, "", err
+			}
 		}
-		buf = append(buf, rest...)
 	}
 	if len(buf) == 0 {
 		return nil, walk.ReasonEmpty, nil
@@ -532,6 +562,9 @@ type committer struct {
 	chunks  int
 	drop    []string // skipped files to remove from the index
 	warned  bool
+	// fresh is set when the store held no files as the update began, so
+	// workers need not look up stored vectors.
+	fresh bool
 
 	applyCh  chan applyJob
 	applied  chan struct{}
@@ -741,12 +774,12 @@ func (ix *Index) embedMissing(ctx context.Context, sum *Summary) error {
 					continue
 				}
 				if err := ix.eng.setVector(ctx, id, h, vec); err != nil {
-					ix.eng.mu.Unlock()
+					ix.eng.unlock()
 					return err
 				}
 			}
 		}
-		ix.eng.mu.Unlock()
+		ix.eng.unlock()
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func TestVectorCells(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := w.finishLoad(ctx); err != nil {
+	if err := w.settle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for id, c := range v.cellOf {
@@ -219,6 +219,16 @@ func TestReopenKeepsCells(t *testing.T) {
 	}
 }
 
+func TestCellsFor(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{
+		{0, 0}, {1023, 0}, {1024, 1}, {3 * 1024, 2}, {4096, 4}, {84835, 64}, {131071, 64}, {131072, 128},
+	} {
+		if got := cellsFor(tt.n); got != tt.want {
+			t.Errorf("cellsFor(%d) = %d, want %d", tt.n, got, tt.want)
+		}
+	}
+}
+
 func moved(a, b map[uint32]uint16) int {
 	n := 0
 	for id, c := range a {
@@ -227,4 +237,52 @@ func moved(a, b map[uint32]uint16) int {
 		}
 	}
 	return n
+}
+
+// TestDeferredTraining checks that vectors added while training is held
+// back stay in one exact cell, and that settle then learns the cells once
+// and puts every vector in its nearest one.
+func TestDeferredTraining(t *testing.T) {
+	ctx := context.Background()
+	const n, dim = 3 * trainMin, 32
+	vecs := clusteredVectors(n, 40, dim)
+	v, err := newVectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.deferTrain = true
+	for i, x := range vecs {
+		if err := v.add(ctx, uint32(i+1), x); err != nil {
+			t.Fatalf("add(%d) = %v", i+1, err)
+		}
+	}
+	if v.centroids != nil || len(v.cells) != 1 {
+		t.Fatalf("while deferred: %d cells, centroids %v; want 1 cell, none", len(v.cells), v.centroids != nil)
+	}
+	if err := v.settle(ctx); err != nil {
+		t.Fatalf("settle() = %v", err)
+	}
+	if want := max(minCells, cellsFor(n)); len(v.centroids) != want || len(v.cells) != want || v.trainedAt != n {
+		t.Fatalf("after settle: %d centroids, %d cells, trained at %d; want %d, %d, %d", len(v.centroids), len(v.cells), v.trainedAt, want, want, n)
+	}
+	total := 0
+	for _, c := range v.cells {
+		total += c.Count()
+	}
+	if total != n || v.count() != n {
+		t.Fatalf("cells hold %d vectors, count() = %d; want %d", total, v.count(), n)
+	}
+	for i, x := range vecs {
+		id := uint32(i + 1)
+		want := nearest(v.centroids, x)
+		if got := int(v.cellOf[id]); got != want {
+			t.Fatalf("chunk %d in cell %d, want its nearest %d", id, got, want)
+		}
+		if _, err := v.cells[want].GetByID(ctx, docID(id)); err != nil {
+			t.Fatalf("cell %d does not hold chunk %d: %v", want, id, err)
+		}
+	}
+	if err := v.settle(ctx); err != nil || v.trainedAt != n {
+		t.Errorf("second settle() = %v, trained at %d; want no training (at %d)", err, v.trainedAt, n)
+	}
 }

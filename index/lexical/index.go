@@ -89,6 +89,12 @@ type Index struct {
 	nDead    int
 	totalLen uint64 // sum of live lengths
 
+	// tf and touched are Add's scratch space: the term frequencies of the
+	// document being added, by term index (zero between Adds), and the
+	// terms it touched.
+	tf      []uint32
+	touched []uint32
+
 	scratch sync.Pool // *accumulator
 }
 
@@ -114,26 +120,34 @@ func (x *Index) Len() int {
 }
 
 // Add indexes text and symbol under id, replacing any document with that id.
+// Terms are counted by their index in the dictionary, in scratch space the
+// Index keeps, so adding a document allocates nothing for the terms the
+// index already has.
 func (x *Index) Add(id uint32, text, symbol string) {
-	counts := make(map[string]uint32)
-	var length uint32
-	x.p.tok.each(text, func(b []byte) {
-		if c, ok := counts[string(b)]; ok {
-			counts[string(b)] = c + 1
-		} else {
-			counts[string(b)] = 1
-		}
-		length++
-	})
-	w := uint32(x.p.SymbolWeight)
-	x.p.tok.each(symbol, func(b []byte) {
-		counts[string(b)] += w
-		length += w
-	})
-
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.removeLocked(id)
+	var length uint32
+	count := func(b []byte, w uint32) {
+		t, ok := x.terms[string(b)]
+		if !ok {
+			t = uint32(len(x.posts))
+			x.terms[string(b)] = t
+			x.posts = append(x.posts, postings{})
+		}
+		if int(t) >= len(x.tf) {
+			x.tf = append(x.tf, make([]uint32, len(x.posts)-len(x.tf))...)
+		}
+		if x.tf[t] == 0 {
+			x.touched = append(x.touched, t)
+		}
+		x.tf[t] += w
+		length += w
+	}
+	x.p.tok.each(text, func(b []byte) { count(b, 1) })
+	w := uint32(x.p.SymbolWeight)
+	x.p.tok.each(symbol, func(b []byte) { count(b, w) })
+
 	slot := uint32(len(x.slotID))
 	x.slotID = append(x.slotID, id)
 	x.slotLen = append(x.slotLen, length)
@@ -142,15 +156,11 @@ func (x *Index) Add(id uint32, text, symbol string) {
 	}
 	x.slots[id] = slot
 	x.totalLen += uint64(length)
-	for term, tf := range counts {
-		t, ok := x.terms[term]
-		if !ok {
-			t = uint32(len(x.posts))
-			x.terms[term] = t
-			x.posts = append(x.posts, postings{})
-		}
-		x.posts[t].add(slot, min(tf, math.MaxUint16))
+	for _, t := range x.touched {
+		x.posts[t].add(slot, min(x.tf[t], math.MaxUint16))
+		x.tf[t] = 0
 	}
+	x.touched = x.touched[:0]
 }
 
 func (p *postings) add(slot, tf uint32) {
@@ -384,5 +394,6 @@ func (x *Index) MemoryBytes() int64 {
 	n += int64(cap(x.slotID))*4 + int64(cap(x.slotLen))*4 + int64(cap(x.dead))*8
 	n += int64(len(x.slots)) * mapEntry / 2
 	n += int64(len(x.slotID)) * 4 // search accumulator
+	n += int64(cap(x.tf))*4 + int64(cap(x.touched))*4
 	return n
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"go.etcd.io/bbolt"
 )
@@ -109,23 +108,27 @@ func (cd *codec) encodeUpdate(u *FileUpdate) (*encoded, error) {
 		return nil, fmt.Errorf("storing files: empty path")
 	}
 	e := &encoded{chunks: make([][]byte, len(u.Chunks)), hashes: make([]Hash, len(u.Chunks))}
-	var text strings.Builder
+	size := 0
+	for j := range u.Chunks {
+		size += len(u.Chunks[j].Text)
+	}
+	text := make([]byte, 0, size)
 	for j := range u.Chunks {
 		c := u.Chunks[j]
 		c.Rel = u.File.Rel
 		if c.TextHash == (Hash{}) {
 			c.TextHash = HashString(c.Text)
 		}
-		v, err := encodeChunk(&c, text.Len())
+		v, err := encodeChunk(&c, len(text))
 		if err != nil {
 			return nil, fmt.Errorf("storing %s: %w", u.File.Rel, err)
 		}
-		text.WriteString(c.Text)
+		text = append(text, c.Text...)
 		e.chunks[j], e.hashes[j] = v, c.TextHash
 	}
 	if len(u.Chunks) > 0 {
 		var err error
-		if e.text, err = cd.encodeText(u.File.Rel, text.String()); err != nil {
+		if e.text, err = cd.encodeText(u.File.Rel, text); err != nil {
 			return nil, err
 		}
 	}
@@ -380,7 +383,7 @@ var ErrStale = errors.New("snapshot is stale: the index changed since")
 // a state it does not reflect.
 func (s *Store) PutSnapshot(name string, gen uint64, data []byte) error {
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)/2), gen)
-	v, err := s.cd.deflateBytes(v, data)
+	v, err := s.cd.deflate(v, data)
 	if err != nil {
 		return fmt.Errorf("compressing snapshot %s: %w", name, err)
 	}

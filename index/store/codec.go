@@ -82,7 +82,7 @@ func encodeChunk(c *Chunk, off int) ([]byte, error) {
 }
 
 // encodeText returns the text record of a file's concatenated chunk texts.
-func (cd *codec) encodeText(rel, text string) ([]byte, error) {
+func (cd *codec) encodeText(rel string, text []byte) ([]byte, error) {
 	b := []byte{0}
 	b = binary.AppendUvarint(b, uint64(len(text)))
 	if len(text) >= minCompress {
@@ -124,8 +124,10 @@ func (cd *codec) decodeText(rel string, v []byte) (string, error) {
 	return text, nil
 }
 
-func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
+// deflate appends the raw-deflate compression of text to dst.
+func (cd *codec) deflate(dst, text []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
+	buf.Grow(len(text)/3 + 64) // source code compresses about threefold
 	w, _ := cd.writers.Get().(*flate.Writer)
 	if w == nil {
 		var err error
@@ -136,7 +138,7 @@ func (cd *codec) deflate(dst []byte, text string) ([]byte, error) {
 		w.Reset(buf)
 	}
 	defer cd.writers.Put(w)
-	if _, err := io.WriteString(w, text); err != nil {
+	if _, err := w.Write(text); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -356,11 +358,6 @@ func decodeFile(rel string, v []byte) (File, error) {
 		return File{}, fmt.Errorf("decoding file %s: %w: %w", rel, ErrCorrupt, r.err)
 	}
 	return f, nil
-}
-
-// deflateBytes appends the raw-deflate compression of data to dst.
-func (cd *codec) deflateBytes(dst, data []byte) ([]byte, error) {
-	return cd.deflate(dst, string(data))
 }
 
 // inflateAll decompresses a whole raw-deflate stream.

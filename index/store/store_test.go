@@ -754,7 +754,7 @@ func TestCodec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tv, err := cd.encodeText(c.Rel, "01234"+tt.text+"xyz")
+			tv, err := cd.encodeText(c.Rel, []byte("01234"+tt.text+"xyz"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -832,6 +832,28 @@ func TestDequantizeBadLength(t *testing.T) {
 	for _, b := range [][]byte{nil, good[:len(good)-1], append(append([]byte(nil), good...), 0)} {
 		if got, err := dequantize(b); err == nil {
 			t.Errorf("dequantize(%v) = %v, want an error", b, got)
+		}
+	}
+}
+
+// TestQuant checks quant against math.Round (half away from zero) and the
+// clamp, at the boundaries where a cheaper rounding could differ.
+func TestQuant(t *testing.T) {
+	below := func(x float32) float32 { return math.Nextafter32(x, float32(math.Inf(-1))) }
+	tests := []struct {
+		x, scale float32
+	}{
+		{0, 1}, {0.5, 1}, {-0.5, 1}, {below(0.5), 1}, {-below(0.5), 1},
+		{1.5, 1}, {-2.5, 1}, {below(6.5), 1}, {6.5, 1}, {-6.5, 1}, {7.49, 1},
+		{100, 1}, {-100, 1}, {0.3, 0.1}, {-0.65, 0.1}, {1e-30, 1e-31}, {3, 0}, {3, -1},
+	}
+	for _, tt := range tests {
+		want := int8(0)
+		if tt.scale > 0 {
+			want = int8(math.Max(-7, math.Min(7, math.Round(float64(tt.x/tt.scale)))))
+		}
+		if got := quant(tt.x, tt.scale); got != want {
+			t.Errorf("quant(%v, %v) = %d, want %d", tt.x, tt.scale, got, want)
 		}
 	}
 }

@@ -50,20 +50,34 @@ func quantize(vec []float32) []byte {
 	}
 	// Clip at the largest component or at 2.5, 3 or 4 root mean squares,
 	// whichever gives the quantised vector the highest cosine similarity
-	// to vec (its norm is a constant factor, left out). Dense vectors clip
-	// near three root mean squares; sparse ones (short texts hash to few
-	// features) keep their largest component, so their few features keep
-	// their relative weights.
+	// to vec (its norm is a constant factor, left out), the first on a
+	// tie. Dense vectors clip near three root mean squares; sparse ones
+	// (short texts hash to few features) keep their largest component, so
+	// their few features keep their relative weights. One pass over vec
+	// scores every candidate.
 	scale := float32(maxAbs / 7)
 	if len(vec) > 0 && maxAbs > 0 {
 		rms := math.Sqrt(sumSq / float64(len(vec)))
-		best := quantCosine(vec, scale)
+		cands := [4]float32{scale}
+		n := 1
 		for _, k := range [...]float64{2.5, 3, 4} {
 			if clip := k * rms; clip < maxAbs {
-				s := float32(clip / 7)
-				if c := quantCosine(vec, s); c > best {
-					scale, best = s, c
-				}
+				cands[n] = float32(clip / 7)
+				n++
+			}
+		}
+		var vq, qq [4]float64
+		for _, x := range vec {
+			for i, s := range cands[:n] {
+				q := float64(quant(x, s))
+				vq[i] += float64(x) * q
+				qq[i] += q * q
+			}
+		}
+		best := quantCosine(vq[0], qq[0])
+		for i := 1; i < n; i++ {
+			if c := quantCosine(vq[i], qq[i]); c > best {
+				scale, best = cands[i], c
 			}
 		}
 	}
@@ -80,29 +94,39 @@ func quantize(vec []float32) []byte {
 	return b
 }
 
-// quantCosine is the cosine similarity between vec and vec quantised with
-// scale: what search sees of the quantisation.
-func quantCosine(vec []float32, scale float32) float64 {
-	var vq, qq float64
-	for _, x := range vec {
-		q := float64(int8(nibble(x, scale)<<4) >> 4)
-		vq += float64(x) * q
-		qq += q * q
-	}
+// quantCosine is the cosine similarity between a vector and its
+// quantisation q, up to the vector's norm, from their dot product vq and
+// q's squared norm qq: what search sees of the quantisation.
+func quantCosine(vq, qq float64) float64 {
 	if qq == 0 {
 		return -1
 	}
 	return vq / math.Sqrt(qq)
 }
 
-// nibble is x/scale rounded and clamped to [-7, 7], as 4-bit two's
-// complement.
-func nibble(x, scale float32) byte {
+// quant is x/scale rounded half away from zero and clamped to [-7, 7]
+// (math.Round without its cost: |x/scale| < 6.5 adds 0.5 exactly in
+// float64); 0 when scale is not positive.
+func quant(x, scale float32) int8 {
 	if scale <= 0 {
 		return 0
 	}
-	q := max(-7, min(7, math.Round(float64(x/scale))))
-	return byte(int8(q)) & 0x0f
+	f := float64(x / scale)
+	switch {
+	case f >= 6.5:
+		return 7
+	case f <= -6.5:
+		return -7
+	case f >= 0:
+		return int8(f + 0.5)
+	default:
+		return -int8(-f + 0.5)
+	}
+}
+
+// nibble is quant(x, scale) as 4-bit two's complement.
+func nibble(x, scale float32) byte {
+	return byte(quant(x, scale)) & 0x0f
 }
 
 // dequantize decodes an encoded vector.
