@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -125,14 +124,9 @@ func Open(path string, opts *Options) (*Store, error) {
 // the old file was moved to, or "" when there was none.
 func Recreate(path string, opts *Options) (*Store, string, error) {
 	o := opts.withDefaults()
-	moved := ""
-	if _, err := os.Lstat(path); err == nil {
-		moved = path + ".corrupt-" + o.Now().UTC().Format("20060102T150405.000000000Z")
-		if err := boltErrors.MoveAside(path, moved); err != nil {
-			return nil, "", err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("recreating feedback file %s: %w", path, err)
+	moved, err := boltErrors.MoveAsideDamaged(path, o.Now())
+	if err != nil {
+		return nil, "", err
 	}
 	s, err := Open(path, &o)
 	return s, moved, err

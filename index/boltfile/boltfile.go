@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
+	"time"
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -107,4 +109,20 @@ func IsIOError(err error) bool {
 	var pe *fs.PathError
 	var errno syscall.Errno
 	return errors.As(err, &pe) || errors.As(err, &errno)
+}
+
+// MoveAsideDamaged moves the file at path, if there is one, to
+// path.corrupt-<now>, refusing a file another process holds. It returns
+// the new name, or "" when there was no file.
+func (e Errors) MoveAsideDamaged(path string, now time.Time) (string, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("moving %s %s aside: %w", e.What, path, err)
+	}
+	moved := path + ".corrupt-" + now.UTC().Format("20060102T150405.000000000Z")
+	if err := e.MoveAside(path, moved); err != nil {
+		return "", err
+	}
+	return moved, nil
 }

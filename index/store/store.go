@@ -32,7 +32,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -354,7 +353,9 @@ func call[T any](fn func(T) error, v T) error {
 	return fn(v)
 }
 
-func (s *Store) view(fn func(*bbolt.Tx) error) (err error) {
+// withDB runs fn on the open database, turning bbolt panics and faults on
+// a damaged mapping into ErrCorrupt.
+func (s *Store) withDB(fn func(db *bbolt.DB) error) (err error) {
 	defer guard(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	s.mu.RLock()
@@ -362,7 +363,11 @@ func (s *Store) view(fn func(*bbolt.Tx) error) (err error) {
 	if s.db == nil {
 		return errClosed
 	}
-	return s.db.View(fn)
+	return fn(s.db)
+}
+
+func (s *Store) view(fn func(*bbolt.Tx) error) error {
+	return s.withDB(func(db *bbolt.DB) error { return db.View(fn) })
 }
 
 func (s *Store) update(fn func(*bbolt.Tx) error) (err error) {
@@ -374,31 +379,19 @@ func (s *Store) update(fn func(*bbolt.Tx) error) (err error) {
 			err = fmt.Errorf("%w: %w", ErrFull, err)
 		}
 	}()
-	defer guard(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.db == nil {
-		return errClosed
-	}
-	return s.db.Update(fn)
+	return s.withDB(func(db *bbolt.DB) error { return db.Update(fn) })
 }
 
 // readInWriteTx runs fn in a writable transaction that is rolled back.
-func (s *Store) readInWriteTx(fn func(*bbolt.Tx) error) (err error) {
-	defer guard(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.db == nil {
-		return errClosed
-	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	return fn(tx)
+func (s *Store) readInWriteTx(fn func(*bbolt.Tx) error) error {
+	return s.withDB(func(db *bbolt.DB) error {
+		tx, err := db.Begin(true)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		return fn(tx)
+	})
 }
 
 // Stats counts files, chunks and vectors and reports the file's size.
@@ -577,14 +570,9 @@ func syncDir(dir string) {
 // "" when there was none.
 func Recreate(path string, opts *Options) (*Store, string, error) {
 	o := opts.withDefaults()
-	moved := ""
-	if _, err := os.Lstat(path); err == nil {
-		moved = path + ".corrupt-" + o.Now().UTC().Format("20060102T150405.000000000Z")
-		if err := boltErrors.MoveAside(path, moved); err != nil {
-			return nil, "", err
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("recreating index %s: %w", path, err)
+	moved, err := boltErrors.MoveAsideDamaged(path, o.Now())
+	if err != nil {
+		return nil, "", err
 	}
 	s, err := Open(path, &o)
 	if err != nil {
