@@ -90,21 +90,29 @@ func TestSearchIndexesOnFirstUse(t *testing.T) {
 	}
 }
 
+// indexedWorkspace writes the test workspace, connects an editor in mode
+// with it as the workspace folder and indexes it.
+func indexedWorkspace(t *testing.T, mode agenttest.Mode, name string) (context.Context, string, *agenttest.Editor) {
+	t.Helper()
+	ctx := ctxT(t)
+	ws := t.TempDir()
+	writeFiles(t, ws, workspace)
+	ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, agenttest.Home(t), nil))
+	if _, err := ed.Initialize(ctx, name, ws); err != nil {
+		t.Fatal(err)
+	}
+	if err := ed.Call(ctx, rpc.MethodIndex, rpc.IndexParams{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, ws, ed
+}
+
 // TestDidSaveReindexes: a saved file is searchable without an explicit
 // index request.
 func TestDidSaveReindexes(t *testing.T) {
 	for _, mode := range agenttest.Modes {
 		t.Run(string(mode), func(t *testing.T) {
-			ctx := ctxT(t)
-			ws := t.TempDir()
-			writeFiles(t, ws, workspace)
-			ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, agenttest.Home(t), nil))
-			if _, err := ed.Initialize(ctx, "save-test", ws); err != nil {
-				t.Fatal(err)
-			}
-			if err := ed.Call(ctx, rpc.MethodIndex, rpc.IndexParams{}, nil); err != nil {
-				t.Fatal(err)
-			}
+			ctx, ws, ed := indexedWorkspace(t, mode, "save-test")
 			writeFiles(t, ws, map[string]string{"server/quota.go": `package server
 
 // EnforceQuota rejects tenants that exceeded their monthly quota.
@@ -246,16 +254,7 @@ func waitProgress(t *testing.T, ctx context.Context, ed *agenttest.Editor, kind 
 func TestWatcherKeepsIndexFresh(t *testing.T) {
 	for _, mode := range agenttest.Modes {
 		t.Run(string(mode), func(t *testing.T) {
-			ctx := ctxT(t)
-			ws := t.TempDir()
-			writeFiles(t, ws, workspace)
-			ed := agenttest.NewEditor(t, agenttest.Connect(t, mode, agenttest.Home(t), nil))
-			if _, err := ed.Initialize(ctx, "watch-test", ws); err != nil {
-				t.Fatal(err)
-			}
-			if err := ed.Call(ctx, rpc.MethodIndex, rpc.IndexParams{}, nil); err != nil {
-				t.Fatal(err)
-			}
+			ctx, ws, ed := indexedWorkspace(t, mode, "watch-test")
 			search := func(q string) []rpc.SearchHit {
 				var res rpc.SearchResult
 				if err := ed.Call(ctx, rpc.MethodSearch, rpc.SearchParams{Query: q, Mode: "lexical"}, &res); err != nil {

@@ -78,12 +78,7 @@ func TestGorootFindings(t *testing.T) {
 		for _, f := range Scan(text) {
 			byRule[f.Rule]++
 			if len(samples[f.Rule]) < 15 {
-				v := text[f.Start:f.End]
-				if len(v) > 60 {
-					v = v[:60] + "…"
-				}
-				rel := strings.TrimPrefix(p, filepath.Join(runtime.GOROOT(), "src")+"/")
-				samples[f.Rule] = append(samples[f.Rule], rel+": "+strings.ReplaceAll(v, "\n", `\n`))
+				samples[f.Rule] = append(samples[f.Rule], findingSample(p, text, f))
 			}
 		}
 	}
@@ -120,4 +115,15 @@ func BenchmarkMask(b *testing.B) {
 			Mask(text)
 		}
 	}
+}
+
+// findingSample shows a finding for review: the file relative to
+// GOROOT/src and the matched text, shortened to one line.
+func findingSample(path, text string, f Finding) string {
+	v := text[f.Start:f.End]
+	if len(v) > 60 {
+		v = v[:60] + "…"
+	}
+	rel := strings.TrimPrefix(path, filepath.Join(runtime.GOROOT(), "src")+"/")
+	return rel + ": " + strings.ReplaceAll(v, "\n", `\n`)
 }

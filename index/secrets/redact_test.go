@@ -3,8 +3,6 @@ package secrets
 import (
 	"encoding/base64"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -192,12 +190,7 @@ func TestGorootRedactions(t *testing.T) {
 		text := string(data)
 		for _, f := range scanOutgoing(text) {
 			total++
-			v := text[f.Start:f.End]
-			if len(v) > 60 {
-				v = v[:60] + "…"
-			}
-			rel := strings.TrimPrefix(p, filepath.Join(runtime.GOROOT(), "src")+"/")
-			byRule[f.Rule] = append(byRule[f.Rule], rel+": "+strings.ReplaceAll(v, "\n", `\n`))
+			byRule[f.Rule] = append(byRule[f.Rule], findingSample(p, text, f))
 		}
 	}
 	rules := make([]string, 0, len(byRule))
