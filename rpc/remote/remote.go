@@ -296,13 +296,13 @@ func DialOrStart(ctx context.Context, ep Endpoint, spawn Spawn, timeout time.Dur
 // end of input too and closes the session; when the daemon closes, Forward
 // returns.
 func Forward(ctx context.Context, in io.Reader, out io.Writer, conn net.Conn) error {
-	errc := make(chan error, 2)
 	go func() {
-		_, err := io.Copy(conn, in)
+		// The client's input ending is not an error: the daemon sees end of
+		// input, closes the session, and the copy below returns.
+		_, _ = io.Copy(conn, in)
 		if uc, ok := conn.(*net.UnixConn); ok {
 			_ = uc.CloseWrite()
 		}
-		errc <- err
 	}()
 	done := make(chan error, 1)
 	go func() {
