@@ -104,6 +104,9 @@ func (o *Options) resolve() Options {
 type Chunker struct {
 	opts    Options
 	parsers map[string]*parser
+	// parsed counts the source bytes parsed since the C heap was last
+	// trimmed (see trimEveryBytes).
+	parsed int
 }
 
 // parser is a tree-sitter parser bound to one language.
@@ -156,8 +159,10 @@ func (c *Chunker) Chunk(ctx context.Context, path string, src []byte) ([]Chunk, 
 	}
 	defer func() {
 		tree.Close()
-		if len(src) >= trimAfterBytes {
+		c.parsed += len(src)
+		if len(src) >= trimAfterBytes || c.parsed >= trimEveryBytes {
 			releaseCMemory()
+			c.parsed = 0
 		}
 	}()
 	b := &builder{

@@ -15,16 +15,24 @@ static void codemux_release_c_memory(void) {
 */
 import "C"
 
-// trimAfterBytes is the source size from which Chunk hands the C heap's
-// free memory back to the operating system after parsing. tree-sitter
-// allocates a tree of a few hundred bytes per source line with malloc; when
-// the tree is freed, glibc keeps the memory in its arenas (one per thread
-// that parsed), where it stays resident: chunking GOROOT/src on two
-// goroutines left 32 MiB free but resident in the C heap with 1 MiB in use,
-// and trimming took the process's anonymous memory from 43 to 12 MiB.
-// Below this size a file's tree fits in memory already held, so trimming
-// after each file would only cost time.
-const trimAfterBytes = 64 << 10
+// When to hand the C heap's free memory back to the operating system.
+// tree-sitter allocates a tree of a few hundred bytes per source line with
+// malloc; when the tree is freed, glibc keeps the memory in its arenas (one
+// per thread that parsed), where it stays resident: chunking GOROOT/src on
+// two goroutines left 32 MiB free but resident in the C heap with 1 MiB in
+// use, and trimming took the process's anonymous memory from 43 to 12 MiB.
+//
+// Trimming is not free: it walks every arena, and the pages it returns are
+// faulted in again by the next parses. Trimming after every file of 64 KiB
+// or more (205 files of GOROOT/src) cost a cold index of that tree 2 s of
+// its 16 s of CPU. So a Chunker trims after a file of trimAfterBytes or
+// more, whose tree would otherwise stay resident, and after every
+// trimEveryBytes of source parsed since its last trim, which bounds what
+// the trees of smaller files leave behind.
+const (
+	trimAfterBytes = 512 << 10
+	trimEveryBytes = 8 << 20
+)
 
 // releaseCMemory returns the free memory of the C heap to the operating
 // system (malloc_trim), where the C library can.
