@@ -147,7 +147,7 @@ func (e *engine) setVector(ctx context.Context, id uint32, h store.Hash, vec []f
 		return nil
 	}
 	delete(e.noVec, id)
-	if norm(vec) == 0 {
+	if !toUnit(vec) {
 		return nil
 	}
 	if e.dim != 0 && len(vec) != e.dim {
@@ -163,6 +163,24 @@ func (e *engine) setVector(ctx context.Context, id uint32, h store.Hash, vec []f
 		}
 	}
 	return e.vec.add(ctx, id, vec)
+}
+
+// toUnit scales vec in place to unit length, unless it is that already
+// within chromem-go's tolerance (which would otherwise keep a normalised
+// copy: a vector decoded from the store is not unit-length, and one the
+// embedder normalised in float32 may miss the tolerance). It reports false
+// for the zero vector.
+func toUnit(vec []float32) bool {
+	n := norm(vec)
+	if n == 0 {
+		return false
+	}
+	if math.Abs(n-1) > 1e-7 {
+		for i, x := range vec {
+			vec[i] = float32(float64(x) / n)
+		}
+	}
+	return true
 }
 
 func norm(v []float32) float64 {

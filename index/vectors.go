@@ -36,6 +36,11 @@ type vectors struct {
 	cells     []*chromem.Collection
 	centroids [][]float32 // nil while untrained; one per cell
 	cellOf    map[uint32]uint16
+	// vecOf holds the vector of each chunk in cellOf: the slice its cell
+	// holds too (vectors enter unit-length, which chromem-go keeps without
+	// copying), so training and exact scoring read vectors without
+	// chromem-go's copying GetByID.
+	vecOf     map[uint32][]float32
 	dim       int
 	trainedAt int // vector count at the last training
 	seq       int // names new collections
@@ -60,7 +65,7 @@ const (
 )
 
 func newVectors() (*vectors, error) {
-	v := &vectors{db: chromem.NewDB(), cellOf: make(map[uint32]uint16), probeDiv: probeDiv}
+	v := &vectors{db: chromem.NewDB(), cellOf: make(map[uint32]uint16), vecOf: make(map[uint32][]float32), probeDiv: probeDiv}
 	c, err := v.newCell()
 	if err != nil {
 		return nil, err
@@ -85,6 +90,7 @@ func (v *vectors) newCell() (*chromem.Collection, error) {
 func (v *vectors) count() int { return len(v.cellOf) }
 
 // add stores the vector of chunk id (replacing any) in its nearest cell.
+// vec must have unit length (see toUnit) and is kept, not copied.
 func (v *vectors) add(ctx context.Context, id uint32, vec []float32) error {
 	if _, ok := v.cellOf[id]; ok {
 		if err := v.remove(ctx, []uint32{id}); err != nil {
@@ -103,6 +109,7 @@ func (v *vectors) addTo(ctx context.Context, id uint32, vec []float32, cell int)
 		return fmt.Errorf("adding vector of chunk %d: %w", id, err)
 	}
 	v.cellOf[id] = uint16(cell)
+	v.vecOf[id] = vec
 	v.dim = len(vec)
 	if !v.deferTrain && v.trainDue() {
 		return v.train(ctx)
@@ -123,6 +130,7 @@ func (v *vectors) remove(ctx context.Context, ids []uint32) error {
 		if c, ok := v.cellOf[id]; ok {
 			byCell[c] = append(byCell[c], docID(id))
 			delete(v.cellOf, id)
+			delete(v.vecOf, id)
 		}
 	}
 	for c, docs := range byCell {
@@ -181,15 +189,11 @@ func (v *vectors) query(ctx context.Context, q []float32, n int, all bool, also 
 		}
 		qn := normalized(q)
 		for _, id := range also {
-			cell, ok := v.cellOf[id]
+			vec, ok := v.vecOf[id]
 			if !ok || seen[docID(id)] {
 				continue
 			}
-			d, err := v.cells[cell].GetByID(ctx, docID(id))
-			if err != nil {
-				continue
-			}
-			res = append(res, chromem.Result{ID: d.ID, Similarity: dot(qn, d.Embedding)})
+			res = append(res, chromem.Result{ID: docID(id), Similarity: dot(qn, vec)})
 		}
 	}
 	slices.SortStableFunc(res, func(a, b chromem.Result) int { return cmp.Compare(b.Similarity, a.Similarity) })
@@ -216,11 +220,7 @@ func (v *vectors) train(ctx context.Context) error {
 	step := max(1, n/trainSample)
 	var sample [][]float32
 	for i := 0; i < n; i += step {
-		d, err := v.cells[v.cellOf[ids[i]]].GetByID(ctx, docID(ids[i]))
-		if err != nil {
-			return fmt.Errorf("reading vector of chunk %d: %w", ids[i], err)
-		}
-		sample = append(sample, d.Embedding)
+		sample = append(sample, v.vecOf[ids[i]])
 	}
 	k := min(maxCells, max(minCells, cellsFor(n)))
 	cents := kmeans(sample, k, trainRounds)
@@ -244,7 +244,6 @@ func (v *vectors) train(ctx context.Context) error {
 	}
 	cellOf := make(map[uint32]uint16, n)
 	const moveBatch = 1024
-	docs := make([]chromem.Document, 0, moveBatch)
 	vecs := make([][]float32, 0, moveBatch)
 	to := make([]int, moveBatch)
 	moved := make([]string, 0, moveBatch)
@@ -256,23 +255,18 @@ func (v *vectors) train(ctx context.Context) error {
 			}
 			group := members[:min(moveBatch, len(members))]
 			members = members[len(group):]
-			docs, vecs, moved = docs[:0], vecs[:0], moved[:0]
+			vecs, moved = vecs[:0], moved[:0]
 			for _, id := range group {
-				d, err := from.GetByID(ctx, docID(id))
-				if err != nil {
-					return fmt.Errorf("reading vector of chunk %d: %w", id, err)
-				}
-				docs = append(docs, d)
-				vecs = append(vecs, d.Embedding)
+				vecs = append(vecs, v.vecOf[id])
 			}
 			assign(cents, vecs, to)
-			for i, d := range docs {
-				c := to[i]
-				if err := cells[c].AddDocument(ctx, chromem.Document{ID: d.ID, Embedding: d.Embedding}); err != nil {
-					return fmt.Errorf("moving vector of chunk %d: %w", group[i], err)
+			for i, id := range group {
+				c, doc := to[i], docID(id)
+				if err := cells[c].AddDocument(ctx, chromem.Document{ID: doc, Embedding: vecs[i]}); err != nil {
+					return fmt.Errorf("moving vector of chunk %d: %w", id, err)
 				}
-				cellOf[group[i]] = uint16(c)
-				moved = append(moved, d.ID)
+				cellOf[id] = uint16(c)
+				moved = append(moved, doc)
 			}
 			if len(members) > 0 {
 				if err := from.Delete(ctx, nil, nil, moved...); err != nil {
