@@ -17,7 +17,6 @@ import (
 	"github.com/codemux/codemux/index/embed"
 	"github.com/codemux/codemux/index/indextest"
 	"github.com/codemux/codemux/index/store"
-	"github.com/codemux/codemux/index/walk"
 )
 
 // smallFiles is the number of files of testdata/small.txtar the index
@@ -692,46 +691,5 @@ func TestFullDisk(t *testing.T) {
 	}
 	if res, err := ix.Search(ctx, Query{Text: "LoadConfig", K: 1}); err != nil || len(res) == 0 || res[0].Symbol != "LoadConfig" {
 		t.Errorf("Search after a full disk = %v, %v", res, err)
-	}
-}
-
-// TestReadClassified checks that a file is read whole whatever its size,
-// and also when it grew or shrank since the walk saw it.
-func TestReadClassified(t *testing.T) {
-	dir := t.TempDir()
-	text := func(n int) []byte {
-		b := bytes.Repeat([]byte("func f() {}\n"), n/12+1)
-		return b[:n]
-	}
-	tests := []struct {
-		name     string
-		content  []byte
-		walkSize int64 // the size the walk saw
-	}{
-		{"small", text(100), 100},
-		{"sniff length", text(walk.SniffLen), walk.SniffLen},
-		{"large", text(5*walk.SniffLen + 7), 5*walk.SniffLen + 7},
-		{"grew", text(3 * walk.SniffLen), walk.SniffLen + 10},
-		{"grew a lot", text(40 * walk.SniffLen), 0},
-		{"shrank", text(walk.SniffLen + 3), 4 * walk.SniffLen},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			abs := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".go")
-			if err := os.WriteFile(abs, tt.content, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			got, reason, err := readClassified(walk.File{Rel: filepath.Base(abs), Abs: abs, Size: tt.walkSize})
-			if err != nil || reason != "" || !bytes.Equal(got, tt.content) {
-				t.Errorf("readClassified(%s) = %d bytes, %q, %v; want the %d bytes of the file", tt.name, len(got), reason, err, len(tt.content))
-			}
-		})
-	}
-	empty := filepath.Join(dir, "empty.go")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, reason, err := readClassified(walk.File{Rel: "empty.go", Abs: empty}); err != nil || reason != walk.ReasonEmpty {
-		t.Errorf("readClassified(empty) = %q, %v; want %q", reason, err, walk.ReasonEmpty)
 	}
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/codemux/codemux/index/chunk"
 	"github.com/codemux/codemux/index/secrets"
@@ -427,7 +426,7 @@ func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, ol
 	if ctx.Err() != nil {
 		return p
 	}
-	src, reason, err := readClassified(f)
+	src, reason, err := walk.Read(f)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			ix.log.Warn("reading file", "rel", f.Rel, "err", err)
@@ -444,8 +443,13 @@ func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, ol
 		p.touch = &meta
 		return p
 	}
-	masked, _ := secrets.Mask(string(src))
-	chunks, err := ck.Chunk(ctx, f.Rel, []byte(masked))
+	// Mask reads src as a string without copying it (src is not written
+	// again) and returns that same string when it finds nothing.
+	body := src
+	if masked, n := secrets.Mask(unsafe.String(unsafe.SliceData(src), len(src))); n > 0 {
+		body = []byte(masked)
+	}
+	chunks, err := ck.Chunk(ctx, f.Rel, body)
 	if err != nil {
 		return p // only when ctx is done
 	}
@@ -504,46 +508,6 @@ func (ix *Index) prepare(ctx context.Context, ck *chunk.Chunker, f walk.File, ol
 		u.Vectors[h] = vecs[i]
 	}
 	return p
-}
-
-// readClassified reads the head of f and, unless walk.Classify leaves the
-// file out (reason), the rest of it.
-func readClassified(f walk.File) (src []byte, reason string, err error) {
-	fh, err := os.Open(f.Abs)
-	if err != nil {
-		return nil, "", err
-	}
-	defer fh.Close()
-	buf := make([]byte, walk.SniffLen, max(walk.SniffLen, f.Size+1))
-	n, err := io.ReadFull(fh, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, "", err
-	}
-	buf = buf[:n]
-	if skip, why := walk.Classify(f.Rel, buf, max(f.Size, int64(n))); skip {
-		return nil, why, nil
-	}
-	if n == walk.SniffLen {
-		// Read to the end, which may have moved since the walk: into the
-		// room left for the size the walk saw, growing only if it grew.
-		for {
-			if len(buf) == cap(buf) {
-				buf = slices.Grow(buf, max(512, len(buf)/2))
-			}
-			m, err := fh.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+m]
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, "", err
-			}
-		}
-	}
-	if len(buf) == 0 {
-		return nil, walk.ReasonEmpty, nil
-	}
-	return buf, "", nil
 }
 
 // committer collects prepared files into batches and commits them to the

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"io/fs"
 	"sync"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -143,32 +142,15 @@ func parseFile(ctx context.Context, f walk.File, parsers map[string]*sitter.Pars
 	return nil
 }
 
-// readClassified reads f the way the index does: its head, walk.Classify,
-// then the rest. A file gone since the walk counts as classified out.
+// readClassified reads f as the index does (walk.Read). A file gone since
+// the walk counts as classified out.
 func readClassified(f walk.File) (src []byte, skip bool, err error) {
-	fh, err := os.Open(f.Abs)
-	if errors.Is(err, os.ErrNotExist) {
+	src, reason, err := walk.Read(f)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, true, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
 	}
-	defer fh.Close()
-	buf := make([]byte, walk.SniffLen, max(walk.SniffLen, f.Size+1))
-	n, err := io.ReadFull(fh, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
-	}
-	buf = buf[:n]
-	if s, _ := walk.Classify(f.Rel, buf, max(f.Size, int64(n))); s {
-		return nil, true, nil
-	}
-	if n == walk.SniffLen {
-		rest, err := io.ReadAll(fh)
-		if err != nil {
-			return nil, false, fmt.Errorf("reading %s: %w", f.Rel, err)
-		}
-		buf = append(buf, rest...)
-	}
-	return buf, len(buf) == 0, nil
+	return src, reason != "", nil
 }
