@@ -382,8 +382,7 @@ var ErrStale = errors.New("snapshot is stale: the index changed since")
 // with ErrStale if the store has moved past gen, so a snapshot never claims
 // a state it does not reflect.
 func (s *Store) PutSnapshot(name string, gen uint64, data []byte) error {
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)/2), gen)
-	v, err := s.cd.deflate(v, data)
+	v, err := s.cd.encodeSnapshot(gen, data)
 	if err != nil {
 		return fmt.Errorf("compressing snapshot %s: %w", name, err)
 	}
@@ -408,7 +407,7 @@ func (s *Store) Snapshot(name string) (data []byte, ok bool, err error) {
 			return nil
 		}
 		var err error
-		data, err = s.cd.inflateAll(v[8:])
+		data, err = s.cd.decodeSnapshot(v)
 		if err != nil {
 			return fmt.Errorf("%w: snapshot %s: %w", ErrCorrupt, name, err)
 		}

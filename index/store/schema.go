@@ -27,7 +27,14 @@ import (
 //	   that may clip the largest components, instead of int8 (the index
 //	   file shrinks by 8 MB on the Go tree); texts and snapshots are
 //	   compressed at flate level 4 instead of 9 (a fifth of the CPU).
-const SchemaVersion = 3
+//	4: texts are raw deflate from klauspost/compress at level 4 (1.8 times
+//	   as fast to compress as compress/flate at level 4, 4% larger) with
+//	   a CRC-32C of the raw text, so a garbled record is an error rather
+//	   than wrong text; encodings 2 (raw) and 3 (deflate) replace 0 and 1.
+//	   Snapshots are generation, raw length and one checksummed zstd
+//	   frame (SpeedDefault) instead of raw deflate: half the CPU or less,
+//	   3% smaller, and decoded about five times as fast.
+const SchemaVersion = 4
 
 // magic identifies a bbolt file as a codemux index.
 const magic = "codemux-index"
@@ -40,8 +47,8 @@ var (
 	bucketVectors = []byte("vectors")
 	bucketTexts   = []byte("texts")
 	// bucketSnapshots holds derived data (such as a serialised in-memory
-	// index) keyed by name: generation (8 bytes, big-endian) + raw-deflate
-	// compressed data.
+	// index) keyed by name: generation (8 bytes, big-endian), raw length
+	// (uvarint) and one zstd frame of the data.
 	bucketSnapshots = []byte("snapshots")
 
 	keyMagic    = boltfile.KeyMagic
