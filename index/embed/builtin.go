@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -32,11 +34,13 @@ type BuiltinOptions struct {
 	headWeight             int // count of a first-line word; default 8
 }
 
-// Builtin is a pure-Go, deterministic, stateless embedder: it needs no model
-// files and no network. A text becomes a bag of identifier pieces (split at
-// case changes, underscores and digits, lowercased, stop words dropped,
-// common abbreviations expanded: cfg → config); pieces on the first line (a
-// chunk's signature or heading) count 8 times. Each distinct piece, weighted
+// Builtin is a pure-Go, deterministic embedder: it needs no model files and
+// no network, and a text's vector depends on nothing but the text (the
+// caches it keeps between calls only save work). A text becomes a bag of
+// identifier pieces (split at case changes, underscores and digits,
+// lowercased, stop words dropped, common abbreviations expanded: cfg →
+// config); pieces on the first line (a chunk's signature or heading) count 8
+// times. Each distinct piece, weighted
 // by 1+ln(count), contributes two kinds of features: its stem and its
 // boundary-marked character trigrams ("<pa", "par", ..., "ig>"). Trigrams
 // make naming variants land near each other (parseCfg ~ "parse config",
@@ -54,6 +58,8 @@ type Builtin struct {
 	gramWeight float32
 	abbrev     bool
 	headWeight int
+
+	encoders sync.Pool // *encoder
 }
 
 var _ Embedder = (*Builtin)(nil)
@@ -90,58 +96,136 @@ func (b *Builtin) Dim() int { return b.dim }
 func (b *Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	backing := make([]float32, len(texts)*b.dim)
-	var e encoder
+	e, _ := b.encoders.Get().(*encoder)
+	if e == nil {
+		e = &encoder{}
+	}
+	// e goes back to the pool only between texts, when its per-text state
+	// is clear.
 	for i, t := range texts {
 		if err := ctx.Err(); err != nil {
+			b.encoders.Put(e)
 			return nil, err
 		}
 		v := backing[i*b.dim : (i+1)*b.dim : (i+1)*b.dim]
-		b.embedOne(&e, t, v)
+		b.embedOne(e, t, v)
 		out[i] = v
 	}
+	b.encoders.Put(e)
 	return out, nil
 }
 
-// encoder holds per-call scratch space so Embed does not allocate per text.
+// encoder is the scratch space of one Embed call; encoders are pooled per
+// Builtin, so what an encoder learns outlives the call. It numbers the
+// distinct words it meets (a vocabulary of at most maxVocab words between
+// resets) and keeps each word's features, computed once; it counts a
+// text's words by number; and it remembers which words each short run of
+// letters yields, since identifiers repeat heavily across the chunks of one
+// workspace.
 type encoder struct {
-	counts map[string]int // word → weighted count
-	order  []string       // distinct words, first-seen order
-	gram   []byte
+	vocab  map[string]uint32 // word → number
+	feats  []uint32          // features of all words, back to back
+	featAt []int32           // features of word i: feats[featAt[i]:featAt[i+1]]
+	counts []int             // weighted count of word i in the text; 0 between texts
+	order  []uint32          // words of the text, first-seen order
+	runs   *runCache
+	piece  []byte // the current piece, lowercased
+}
+
+// maxVocab bounds an encoder's vocabulary: reaching it starts a new one.
+const maxVocab = 1 << 14
+
+// reset empties the vocabulary and everything derived from it.
+func (e *encoder) reset() {
+	if e.vocab == nil {
+		e.vocab = make(map[string]uint32)
+		e.runs = new(runCache)
+	} else {
+		clear(e.vocab)
+		clear(e.runs[:])
+	}
+	e.feats = e.feats[:0]
+	e.featAt = append(e.featAt[:0], 0)
+	e.counts = e.counts[:0]
 }
 
 func (b *Builtin) embedOne(e *encoder, text string, v []float32) {
-	b.termsOf(e, text)
-	for _, word := range e.order {
-		tf := float32(1 + math.Log(float64(e.counts[word])))
-		b.addWordStem(e, word, stem(word), tf, v)
+	if len(e.vocab) >= maxVocab || e.vocab == nil {
+		e.reset()
 	}
+	b.termsOf(e, text)
+	for _, id := range e.order {
+		count := e.counts[id]
+		e.counts[id] = 0
+		var tf float32
+		if count < len(tfTable) {
+			tf = tfTable[count]
+		} else {
+			tf = float32(1 + math.Log(float64(count)))
+		}
+		// The stem feature, then the trigrams: the order of additions
+		// is part of the result. A feature's sign bit flips the sign of
+		// its weight (exactly, as negation does) without a branch.
+		feats := e.feats[e.featAt[id]:e.featAt[id+1]]
+		f := feats[0]
+		v[f>>1] += math.Float32frombits(math.Float32bits(tf*b.wordWeight) ^ f<<31)
+		grams := feats[1:]
+		if len(grams) == 0 {
+			continue
+		}
+		gw := math.Float32bits(tf * b.gramWeight / float32(math.Sqrt(float64(len(grams)))))
+		for _, f := range grams {
+			v[f>>1] += math.Float32frombits(gw ^ f<<31)
+		}
+	}
+	e.order = e.order[:0]
 	normalize(v)
 }
 
-// addWordStem adds the features of one word to v with weight w: its stem
-// and the boundary-marked trigrams of the word as written.
-func (b *Builtin) addWordStem(e *encoder, word, stemmed string, w float32, v []float32) {
-	b.add(v, hash(0x9d, stemmed), w*b.wordWeight)
-	e.gram = append(e.gram[:0], '<')
-	e.gram = append(e.gram, word...)
-	e.gram = append(e.gram, '>')
-	g := e.gram
-	n := len(g) - 2
-	if n <= 0 {
-		return
+// tfTable holds 1+ln(count) for small counts, exactly as computed for
+// larger ones; it is read-only after package initialisation.
+var tfTable = func() (t [256]float32) {
+	for c := 1; c < len(t); c++ {
+		t[c] = float32(1 + math.Log(float64(c)))
 	}
-	gw := w * b.gramWeight / float32(math.Sqrt(float64(n)))
-	for i := 0; i < n; i++ {
-		b.add(v, hash(0x3b, string(g[i:i+3])), gw)
+	return t
+}()
+
+// wordID returns the number of word, adding it and its features to the
+// vocabulary if it is new: the hash of its stem, then those of the
+// boundary-marked trigrams of the word as written ("<ab", ..., "yz>").
+func (b *Builtin) wordID(e *encoder, word []byte) uint32 {
+	if id, ok := e.vocab[string(word)]; ok {
+		return id
 	}
+	id := uint32(len(e.featAt) - 1)
+	s := string(word)
+	e.vocab[s] = id
+	e.feats = append(e.feats, b.feature(hash(0x9d, stem(s))))
+	g := make([]byte, 0, len(word)+2)
+	g = append(g, '<')
+	g = append(g, word...)
+	g = append(g, '>')
+	for i := 0; i+3 <= len(g); i++ {
+		e.feats = append(e.feats, b.feature(hash(0x3b, string(g[i:i+3]))))
+	}
+	e.featAt = append(e.featAt, int32(len(e.feats)))
+	e.counts = append(e.counts, 0)
+	return id
 }
 
-func (b *Builtin) add(v []float32, h uint64, w float32) {
-	i := int((h >> 1) % uint64(b.dim))
-	if h&1 != 0 {
-		w = -w
+// count adds weight to the count of word id in the text.
+func (e *encoder) count(id uint32, weight int) {
+	if e.counts[id] == 0 {
+		e.order = append(e.order, id)
 	}
-	v[i] += w
+	e.counts[id] += weight
+}
+
+// feature maps a feature hash to its dimension, shifted left by one, with
+// its sign in the low bit.
+func (b *Builtin) feature(h uint64) uint32 {
+	return uint32((h>>1)%uint64(b.dim))<<1 | uint32(h&1)
 }
 
 // hash is 64-bit FNV-1a over a family byte and s.
@@ -160,104 +244,216 @@ func hash(family byte, s string) uint64 {
 	return h
 }
 
-// termsOf collects the distinct words of text (abbreviations expanded, not
-// stemmed) with their counts, in first-seen order, into e. Words on the
-// first line (a chunk's signature or heading) count b.headWeight times.
+// termsOf counts the distinct words of text (abbreviations expanded, not
+// stemmed) in e, in first-seen order. Words on the first line (a chunk's
+// signature or heading) count b.headWeight times.
 func (b *Builtin) termsOf(e *encoder, text string) {
-	if e.counts == nil {
-		e.counts = make(map[string]int)
-	}
-	clear(e.counts)
-	e.order = e.order[:0]
-	weight := b.headWeight
-	visit := func(p []byte) {
-		w := p
-		if b.abbrev {
-			if full := expand(p); full != "" {
-				w = []byte(full)
-			}
-		}
-		if c, ok := e.counts[string(w)]; ok {
-			e.counts[string(w)] = c + weight
-			return
-		}
-		s := string(w)
-		e.counts[s] = weight
-		e.order = append(e.order, s)
-	}
 	head, rest, _ := strings.Cut(text, "\n")
-	pieces(head, visit)
-	weight = 1
-	pieces(rest, visit)
+	b.scan(e, head, b.headWeight)
+	b.scan(e, rest, 1)
 }
 
-// pieces calls emit with each lowercased identifier piece of text that is
-// at least two bytes long and not a stop word: text is split at non-letters,
-// underscores, case changes ("HTTPServer" → http, server) and letter/digit
-// boundaries; digit runs are dropped.
-func pieces(text string, emit func([]byte)) {
-	var piece []byte
-	const (
-		kNone = iota
-		kLower
-		kUpper
-		kDigit
-	)
-	flush := func() {
-		if len(piece) >= 2 && !stopWords(string(piece)) {
-			emit(piece)
-		}
-		piece = piece[:0]
-	}
-	prev, lastSize := kNone, 0
+// scan counts the words of text with weight. Text is taken one run at a
+// time, a run being the bytes between ASCII non-letters: pieces never span
+// runs, so a run always yields the same words, and those of short ASCII
+// runs are remembered in e.runs.
+func (b *Builtin) scan(e *encoder, text string, weight int) {
 	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(text[i:])
+		if byteClass[text[i]] == kNone {
+			i++
+			continue
 		}
-		i += size
-		kind := kNone
-		switch {
-		case 'a' <= r && r <= 'z':
-			kind = kLower
-		case 'A' <= r && r <= 'Z':
-			kind = kUpper
-		case '0' <= r && r <= '9':
-			kind = kDigit
-		case r >= utf8.RuneSelf && unicode.IsLetter(r):
-			kind = kLower
-			if unicode.IsUpper(r) {
-				kind = kUpper
+		start, ascii := i, true
+		for ; i < len(text); i++ {
+			c := byteClass[text[i]]
+			if c == kNone {
+				break
+			}
+			if c == kMulti {
+				ascii = false
+			}
+		}
+		run := text[start:i]
+		var r *runEntry
+		if ascii && len(run) <= maxRunLen {
+			k := runKeyOf(run)
+			r = &e.runs[k.slot()]
+			if r.key == k {
+				for _, id := range r.ids[:r.n] {
+					e.count(id, weight)
+				}
+				continue
+			}
+			r.key, r.n = k, 0
+		}
+		splitPieces(run, func(piece string) {
+			e.piece = appendLower(e.piece[:0], piece)
+			w := e.piece
+			if len(w) < 2 || isStop(w) {
+				return
+			}
+			if b.abbrev {
+				if full := expand(w); full != "" {
+					e.piece = append(e.piece[:0], full...)
+					w = e.piece
+				}
+			}
+			id := b.wordID(e, w)
+			e.count(id, weight)
+			if r != nil {
+				if int(r.n) == len(r.ids) {
+					r.key, r = runKey{}, nil
+					return
+				}
+				r.ids[r.n] = id
+				r.n++
+			}
+		})
+	}
+}
+
+// runCache is a direct-mapped cache from a short ASCII run of letters, as
+// written, to the numbers of its words.
+type runCache [1 << runCacheBits]runEntry
+
+const runCacheBits = 12
+
+type runEntry struct {
+	key runKey // zero marks an empty entry
+	n   uint8  // words of the run
+	ids [5]uint32
+}
+
+// runKey is a run of at most maxRunLen bytes packed little-endian into two
+// words; runs contain no zero byte, so distinct runs have distinct keys and
+// no run has the zero key.
+type runKey struct{ lo, hi uint64 }
+
+// maxRunLen is the longest run that has a runKey.
+const maxRunLen = 16
+
+// runKeyOf packs run, which must be at most maxRunLen bytes long.
+func runKeyOf(run string) runKey {
+	if len(run) < 8 {
+		return runKey{lo: packString(run)}
+	}
+	lo := uint64(run[0]) | uint64(run[1])<<8 | uint64(run[2])<<16 | uint64(run[3])<<24 |
+		uint64(run[4])<<32 | uint64(run[5])<<40 | uint64(run[6])<<48 | uint64(run[7])<<56
+	return runKey{lo: lo, hi: packString(run[8:])}
+}
+
+func packString(s string) uint64 {
+	var k uint64
+	for i := 0; i < len(s); i++ {
+		k |= uint64(s[i]) << (8 * i)
+	}
+	return k
+}
+
+// slot returns the index of k's entry in a runCache.
+func (k runKey) slot() uint64 {
+	h := (k.lo ^ bits.RotateLeft64(k.hi*0xc2b2ae3d27d4eb4f, 31)) * 0x9e3779b97f4a7c15
+	return h >> (64 - runCacheBits)
+}
+
+// Character classes of pieces.
+const (
+	kNone  = iota // not a letter: ends a piece
+	kLower        // lowercase letter, or a letter without case
+	kUpper        // uppercase letter
+	kMulti        // first byte of a multi-byte UTF-8 sequence
+)
+
+// byteClass classifies each byte value; it is read-only after package
+// initialisation.
+var byteClass = func() (c [256]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		c[b] = kLower
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		c[b] = kUpper
+	}
+	for b := utf8.RuneSelf; b < 256; b++ {
+		c[b] = kMulti
+	}
+	return c
+}()
+
+// splitPieces calls emit with each piece of text as written: each run of
+// letters, split at case changes ("HTTPServer" → HTTP, Server).
+func splitPieces(text string, emit func(string)) {
+	ps := -1 // start of the current piece, or -1
+	prev := kNone
+	lastSize := 0 // bytes of the last rune of the piece
+	for i := 0; i < len(text); {
+		c := text[i]
+		kind := int(byteClass[c])
+		size := 1
+		if kind == kMulti {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			kind = kNone
+			if unicode.IsLetter(r) {
+				kind = kLower
+				if unicode.IsUpper(r) {
+					kind = kUpper
+				}
 			}
 		}
 		switch {
-		case kind == kNone || kind == kDigit:
-			flush()
-			prev = kind
+		case kind == kNone:
+			if ps >= 0 {
+				emit(text[ps:i])
+				ps = -1
+			}
+			prev = kNone
+			i += size
+			for i < len(text) && byteClass[text[i]] == kNone {
+				i++
+			}
 			continue
+		case ps < 0:
+			ps = i
 		case prev == kLower && kind == kUpper:
-			flush()
-		case prev == kUpper && kind == kLower && len(piece) > lastSize:
-			var last [utf8.UTFMax]byte
-			n := copy(last[:], piece[len(piece)-lastSize:])
-			piece = piece[:len(piece)-lastSize]
-			flush()
-			piece = append(piece, last[:n]...)
+			emit(text[ps:i])
+			ps = i
+		case prev == kUpper && kind == kLower && i-lastSize > ps:
+			// "HTTPServer": the last upper-case letter starts the next piece.
+			emit(text[ps : i-lastSize])
+			ps = i - lastSize
 		}
-		before := len(piece)
-		if r < utf8.RuneSelf {
-			c := byte(r)
-			if kind == kUpper {
+		prev = kind
+		lastSize = size
+		i += size
+		if size == 1 {
+			// The rest of an ASCII run of the same class adds no boundary.
+			for i < len(text) && int(byteClass[text[i]]) == kind {
+				i++
+			}
+		}
+	}
+	if ps >= 0 {
+		emit(text[ps:])
+	}
+}
+
+// appendLower appends s lowercased to dst.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			piece = append(piece, c)
-		} else {
-			piece = utf8.AppendRune(piece, unicode.ToLower(r))
+			dst = append(dst, c)
+			i++
+			continue
 		}
-		lastSize = len(piece) - before
-		prev = kind
+		r, size := utf8.DecodeRuneInString(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += size
 	}
-	flush()
+	return dst
 }
 
 // stem strips plural, -ed and -ing endings and a final "e", keeping at least

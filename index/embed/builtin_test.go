@@ -152,10 +152,41 @@ func BenchmarkBuiltinEmbed(b *testing.B) {
 	}
 	e := NewBuiltin(nil)
 	b.SetBytes(int64(size))
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := e.Embed(ctx, texts); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBuiltinEmbedPackage embeds every function of GOROOT/src/net/http
+// (tests included), in batches of 64, as indexing a package does; the
+// package's vocabulary is larger than one batch's.
+func BenchmarkBuiltinEmbedPackage(b *testing.B) {
+	ctx := context.Background()
+	root, err := evalset.GorootSrc(ctx)
+	if err != nil {
+		b.Skip(err)
+	}
+	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	if err != nil {
+		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
+	}
+	texts := make([]string, len(set.Docs))
+	for i, d := range set.Docs {
+		texts[i] = d.Text
+	}
+	e := NewBuiltin(nil)
+	b.SetBytes(int64(set.Bytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := 0; i < len(texts); i += 64 {
+			if _, err := e.Embed(ctx, texts[i:min(i+64, len(texts))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/text")
 }

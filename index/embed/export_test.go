@@ -5,3 +5,17 @@ package embed
 func NewBuiltinVariant(dim int, wordWeight, gramWeight float64, noAbbrev bool, head int) *Builtin {
 	return NewBuiltin(&BuiltinOptions{Dim: dim, wordWeight: wordWeight, gramWeight: gramWeight, noAbbrev: noAbbrev, headWeight: head})
 }
+
+// pieces calls emit with each lowercased identifier piece of text that is
+// at least two bytes long and not a stop word: text is split at non-letters,
+// underscores, case changes ("HTTPServer" → http, server) and letter/digit
+// boundaries; digit runs are dropped.
+func pieces(text string, emit func([]byte)) {
+	var p []byte
+	splitPieces(text, func(piece string) {
+		p = appendLower(p[:0], piece)
+		if len(p) >= 2 && !isStop(p) {
+			emit(p)
+		}
+	})
+}

@@ -1,11 +1,56 @@
 package embed
 
-// stopWords reports whether w (lowercase) is a keyword shared by the
+import "encoding/binary"
+
+// isStop reports whether w (lowercase) is a keyword shared by the
 // languages we index or an English function word; such words carry no
 // meaning for retrieval.
-func stopWords(w string) bool {
-	switch w {
-	case "func", "function", "fn", "def", "var", "let", "const", "return", "if", "else",
+func isStop(w []byte) bool {
+	if len(w) > 8 {
+		for _, s := range stopWords.long {
+			if string(w) == s {
+				return true
+			}
+		}
+		return false
+	}
+	k := pack(w)
+	for i := stopSlot(k); ; i = (i + 1) % uint64(len(stopWords.short)) {
+		switch stopWords.short[i] {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// pack packs a word of at most 8 bytes into a uint64, little-endian.
+// Pieces never contain a zero byte, so distinct words pack distinctly and
+// never to zero.
+func pack(w []byte) uint64 {
+	if len(w) == 8 {
+		return binary.LittleEndian.Uint64(w)
+	}
+	var k uint64
+	for i, c := range w {
+		k |= uint64(c) << (8 * i)
+	}
+	return k
+}
+
+// stopSlot is the home slot of a packed word in stopWords.short.
+func stopSlot(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> (64 - 9) }
+
+// stopWords is the stop list as an open-addressing set of the words of up
+// to 8 bytes, packed (zero marks an empty slot), and a list of the longer
+// ones. It is read-only after package initialisation.
+var stopWords = func() (set struct {
+	short [512]uint64
+	long  []string
+}) {
+	words := []string{
+		"func", "function", "fn", "def", "var", "let", "const", "return", "if", "else",
 		"elif", "for", "while", "do", "switch", "case", "default", "break", "continue",
 		"goto", "package", "import", "from", "struct", "class", "interface", "type",
 		"public", "private", "protected", "static", "final", "void", "nil", "null",
@@ -21,11 +66,22 @@ func stopWords(w string) bool {
 		"about", "any", "all", "each", "other", "some", "only", "own", "same",
 		"also", "when", "where", "how", "what", "why", "does", "did", "doing",
 		"being", "after", "before", "over", "under", "again", "further", "once",
-		"here", "both", "few", "more", "most", "just", "now", "up", "out", "off", "down":
-		return true
+		"here", "both", "few", "more", "most", "just", "now", "up", "out", "off", "down",
 	}
-	return false
-}
+	for _, w := range words {
+		if len(w) > 8 {
+			set.long = append(set.long, w)
+			continue
+		}
+		k := pack([]byte(w))
+		i := stopSlot(k)
+		for set.short[i] != 0 && set.short[i] != k {
+			i = (i + 1) % uint64(len(set.short))
+		}
+		set.short[i] = k
+	}
+	return set
+}()
 
 // expand returns the full word for a common programming abbreviation of w
 // (lowercase), or "" when w is not one.

@@ -109,3 +109,52 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAdd indexes the functions of GOROOT/src/net/http (tests
+// included) four times over, under distinct IDs, into a fresh index per
+// iteration: the cost of Add alone on chunk-sized texts, mostly for terms
+// the index already has, as in a large workspace.
+func BenchmarkAdd(b *testing.B) {
+	ctx := context.Background()
+	root, err := evalset.GorootSrc(ctx)
+	if err != nil {
+		b.Skip(err)
+	}
+	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	if err != nil {
+		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
+	}
+	const rounds = 4
+	b.SetBytes(rounds * int64(set.Bytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		x := New(nil)
+		for r := range rounds {
+			for i, d := range set.Docs {
+				x.Add(uint32(r*len(set.Docs)+i), d.Text, d.Symbol)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rounds*len(set.Docs)), "ns/doc")
+}
+
+// BenchmarkTokens splits the functions of GOROOT/src/net/http (tests
+// included) into terms.
+func BenchmarkTokens(b *testing.B) {
+	ctx := context.Background()
+	root, err := evalset.GorootSrc(ctx)
+	if err != nil {
+		b.Skip(err)
+	}
+	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	if err != nil {
+		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
+	}
+	b.SetBytes(int64(set.Bytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range set.Docs {
+			Tokens(d.Text)
+		}
+	}
+}

@@ -31,6 +31,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // Params tunes BM25. The zero value (or nil) means defaults.
@@ -95,6 +96,12 @@ type Index struct {
 	tf      []uint32
 	touched []uint32
 
+	// Add's alone: scratchTerms holds the terms of one word; words caches
+	// the term indexes of short words and is dropped whenever term indexes
+	// change.
+	scratchTerms termList
+	words        *wordCache
+
 	scratch sync.Pool // *accumulator
 }
 
@@ -122,31 +129,19 @@ func (x *Index) Len() int {
 // Add indexes text and symbol under id, replacing any document with that id.
 // Terms are counted by their index in the dictionary, in scratch space the
 // Index keeps, so adding a document allocates nothing for the terms the
-// index already has.
+// index already has; the term indexes of short words are cached, so a word
+// seen before is neither split nor looked up again.
 func (x *Index) Add(id uint32, text, symbol string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.removeLocked(id)
-	var length uint32
-	count := func(b []byte, w uint32) {
-		t, ok := x.terms[string(b)]
-		if !ok {
-			t = uint32(len(x.posts))
-			x.terms[string(b)] = t
-			x.posts = append(x.posts, postings{})
-		}
-		if int(t) >= len(x.tf) {
-			x.tf = append(x.tf, make([]uint32, len(x.posts)-len(x.tf))...)
-		}
-		if x.tf[t] == 0 {
-			x.touched = append(x.touched, t)
-		}
-		x.tf[t] += w
-		length += w
+	if b := wordCacheBits(len(x.terms)); x.words == nil || len(x.words.entries) < 1<<b {
+		x.words = newWordCache(b)
 	}
-	x.p.tok.each(text, func(b []byte) { count(b, 1) })
-	w := uint32(x.p.SymbolWeight)
-	x.p.tok.each(symbol, func(b []byte) { count(b, w) })
+	if len(x.tf) < len(x.posts) {
+		x.tf = append(x.tf, make([]uint32, len(x.posts)-len(x.tf))...)
+	}
+	length := x.countTerms(text, 1) + x.countTerms(symbol, uint32(x.p.SymbolWeight))
 
 	slot := uint32(len(x.slotID))
 	x.slotID = append(x.slotID, id)
@@ -161,6 +156,84 @@ func (x *Index) Add(id uint32, text, symbol string) {
 		x.tf[t] = 0
 	}
 	x.touched = x.touched[:0]
+}
+
+// countTerms adds w to the frequency of each term of text and returns w
+// times the number of terms.
+//
+// Text is taken one word at a time, a word being a run of bytes between
+// ASCII separators: Tokens treats every word on its own, so a word always
+// yields the same terms. The terms of short ASCII words are remembered in
+// x.words by term index; most words of source text repeat.
+func (x *Index) countTerms(text string, w uint32) uint32 {
+	var n uint32
+	for i := 0; i < len(text); {
+		if byteClass[text[i]] == kNone {
+			i++
+			continue
+		}
+		start, ascii := i, true
+		for ; i < len(text); i++ {
+			c := byteClass[text[i]]
+			if c == kNone {
+				break
+			}
+			if c == kMulti {
+				ascii = false
+			}
+		}
+		word := text[start:i]
+		var e *wordEntry
+		if ascii && len(word) <= maxWordLen {
+			k := keyOf(word)
+			e = x.words.entry(k)
+			if e.key == k {
+				for _, t := range e.terms[:e.n] {
+					if x.tf[t] == 0 {
+						x.touched = append(x.touched, t)
+					}
+					x.tf[t] += w
+				}
+				n += uint32(e.n)
+				continue
+			}
+			e.key, e.n = k, 0
+		}
+		tl := &x.scratchTerms
+		tl.reset()
+		x.p.tok.appendTerms(tl, word)
+		if e != nil && tl.len() > len(e.terms) {
+			e.key = wordKey{}
+			e = nil
+		}
+		for j := range tl.len() {
+			t := x.termOf(tl.term(j))
+			if e != nil {
+				e.terms[e.n] = t
+				e.n++
+			}
+			if x.tf[t] == 0 {
+				x.touched = append(x.touched, t)
+			}
+			x.tf[t] += w
+		}
+		n += uint32(tl.len())
+	}
+	return n * w
+}
+
+// termOf returns the index of term b, adding it if it is new.
+func (x *Index) termOf(b []byte) uint32 {
+	t, ok := x.terms[string(b)]
+	if !ok {
+		t = uint32(len(x.posts))
+		x.terms[string(b)] = t
+		x.posts = append(x.posts, postings{})
+		if int(t) >= len(x.tf) {
+			x.tf = append(x.tf, 0)
+		}
+	}
+	return t
 }
 
 func (p *postings) add(slot, tf uint32) {
@@ -230,6 +303,7 @@ func (x *Index) compactLocked() {
 		posts = append(posts, np)
 	}
 	x.terms, x.posts = terms, posts
+	x.words = nil
 	x.slotID, x.slotLen = slotID, slotLen
 	x.dead = make([]uint64, (len(slotID)+63)/64)
 	x.nDead = 0
@@ -261,8 +335,12 @@ func (x *Index) Search(query string, k int, filter func(id uint32) bool) []Hit {
 	if k <= 0 {
 		return nil
 	}
+	var tl termList
+	x.p.tok.appendTerms(&tl, query)
 	qtf := make(map[string]float64)
-	x.p.tok.each(query, func(b []byte) { qtf[string(b)]++ })
+	for i := range tl.len() {
+		qtf[string(tl.term(i))]++
+	}
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -395,5 +473,9 @@ func (x *Index) MemoryBytes() int64 {
 	n += int64(len(x.slots)) * mapEntry / 2
 	n += int64(len(x.slotID)) * 4 // search accumulator
 	n += int64(cap(x.tf))*4 + int64(cap(x.touched))*4
+	n += int64(cap(x.scratchTerms.buf)) + int64(cap(x.scratchTerms.ends))*8
+	if x.words != nil {
+		n += int64(len(x.words.entries)) * int64(unsafe.Sizeof(wordEntry{}))
+	}
 	return n
 }

@@ -122,6 +122,7 @@ func (x *Index) UnmarshalBinary(data []byte) error {
 	defer x.mu.Unlock()
 	x.p = p
 	x.terms, x.posts = terms, posts
+	x.words = nil
 	x.slotID, x.slotLen, x.dead, x.slots = slotID, slotLen, dead, slots
 	x.nDead, x.totalLen = nDead, totalLen
 	return nil

@@ -1,6 +1,8 @@
 package lexical
 
 import (
+	"encoding/binary"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -20,113 +22,211 @@ type tokenizer struct {
 // -ing, -ed). An identifier that was split is also emitted whole, lowercased
 // and without underscores, so an exact identifier query matches exactly.
 func Tokens(text string) []string {
-	var out []string
-	tokenizer{}.each(text, func(b []byte) { out = append(out, string(b)) })
+	var tl termList
+	tokenizer{}.appendTerms(&tl, text)
+	if tl.len() == 0 {
+		return nil
+	}
+	out := make([]string, tl.len())
+	for i := range out {
+		out[i] = string(tl.term(i))
+	}
 	return out
 }
 
-// each calls emit for every term of text. The slice passed to emit is only
-// valid during the call.
-func (tz tokenizer) each(text string, emit func([]byte)) {
-	var (
-		piece  []byte // current lowercased piece
-		whole  []byte // current lowercased identifier without separators
-		pieces int
-	)
-	flushWord := func() {
-		if pieces > 1 && !tz.noWhole && len(whole) > 2 && !isStop(whole) {
-			emit(whole)
-		}
-		whole = whole[:0]
-		pieces = 0
-	}
-	flushPiece := func() {
-		if len(piece) >= 2 && !isStop(piece) {
-			w := piece
-			if !tz.noStem {
-				w = stem(w)
-			}
-			if len(w) >= 2 {
-				emit(w)
-			}
-		}
-		if len(piece) > 0 {
-			pieces++
-		}
-		piece = piece[:0]
-	}
+// termList is a reusable list of terms stored back to back in one buffer.
+type termList struct {
+	buf  []byte
+	ends []int // ends[i] is the end of term i in buf
+}
 
-	const (
-		kNone = iota
-		kLower
-		kUpper
-		kDigit
-	)
+func (tl *termList) reset() {
+	tl.buf = tl.buf[:0]
+	tl.ends = tl.ends[:0]
+}
+
+func (tl *termList) len() int { return len(tl.ends) }
+
+// term returns term i; it aliases tl's buffer until the next append.
+func (tl *termList) term(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = tl.ends[i-1]
+	}
+	return tl.buf[start:tl.ends[i]:tl.ends[i]]
+}
+
+// end returns the end of the last term in buf.
+func (tl *termList) end() int {
+	if len(tl.ends) == 0 {
+		return 0
+	}
+	return tl.ends[len(tl.ends)-1]
+}
+
+// Character classes of the tokenizer.
+const (
+	kNone  = iota // separator: ends the piece and the identifier
+	kLower        // lowercase letter, or a letter without case
+	kUpper        // uppercase letter
+	kDigit        // decimal digit (ASCII only)
+	kUnder        // '_': ends the piece but not the identifier
+	kMulti        // first byte of a multi-byte UTF-8 sequence
+)
+
+// byteClass classifies each byte value; it is read-only after package
+// initialisation.
+var byteClass = func() (c [256]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		c[b] = kLower
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		c[b] = kUpper
+	}
+	for b := '0'; b <= '9'; b++ {
+		c[b] = kDigit
+	}
+	c['_'] = kUnder
+	for b := utf8.RuneSelf; b < 256; b++ {
+		c[b] = kMulti
+	}
+	return c
+}()
+
+// appendTerms appends the terms of text (see Tokens) to tl.
+//
+// It tracks the current piece and identifier as ranges of text and
+// lowercases them only when they end; runs of ASCII bytes of one class
+// cannot contain a boundary and are skipped in one step.
+func (tz tokenizer) appendTerms(tl *termList, text string) {
+	ps, ws := -1, -1 // start of the current piece and identifier, or -1
+	pieces := 0      // pieces of the current identifier so far
 	prev := kNone
-	lastSize := 0 // bytes of the last rune appended to piece
+	lastSize := 0 // bytes of the last rune of the piece
 	for i := 0; i < len(text); {
-		r := rune(text[i])
+		c := text[i]
+		kind := int(byteClass[c])
 		size := 1
-		if r >= utf8.RuneSelf {
+		if kind == kMulti {
+			var r rune
 			r, size = utf8.DecodeRuneInString(text[i:])
-		}
-		kind := kNone
-		switch {
-		case 'a' <= r && r <= 'z':
-			kind = kLower
-		case 'A' <= r && r <= 'Z':
-			kind = kUpper
-		case '0' <= r && r <= '9':
-			kind = kDigit
-		case r >= utf8.RuneSelf && unicode.IsLetter(r):
-			if unicode.IsUpper(r) {
-				kind = kUpper
-			} else {
+			kind = kNone
+			if unicode.IsLetter(r) {
 				kind = kLower
+				if unicode.IsUpper(r) {
+					kind = kUpper
+				}
 			}
 		}
-		if kind == kNone {
-			if r != '_' {
-				flushPiece()
-				flushWord()
-			} else {
-				flushPiece()
+		if kind == kNone || kind == kUnder {
+			if ps >= 0 {
+				tz.flushPiece(tl, text[ps:i])
+				ps = -1
+				pieces++
+			}
+			if kind == kNone && ws >= 0 {
+				tz.flushWord(tl, text[ws:i], pieces)
+				ws = -1
+				pieces = 0
 			}
 			prev = kNone
 			i += size
+			if kind == kNone {
+				// The rest of a run of ASCII separators changes nothing.
+				for i < len(text) && byteClass[text[i]] == kNone {
+					i++
+				}
+			}
 			continue
 		}
 		switch {
+		case ps < 0:
+			ps = i
+			if ws < 0 {
+				ws = i
+			}
 		case prev == kLower && kind == kUpper,
 			prev == kDigit && kind != kDigit,
-			prev != kDigit && prev != kNone && kind == kDigit:
-			flushPiece()
-		case prev == kUpper && kind == kLower && len(piece) > lastSize:
+			prev != kDigit && kind == kDigit:
+			tz.flushPiece(tl, text[ps:i])
+			pieces++
+			ps = i
+		case prev == kUpper && kind == kLower && i-lastSize > ps:
 			// "HTTPServer": the last upper-case letter starts the next piece.
-			var last [utf8.UTFMax]byte
-			n := copy(last[:], piece[len(piece)-lastSize:])
-			piece = piece[:len(piece)-lastSize]
-			flushPiece()
-			piece = append(piece, last[:n]...)
-		}
-		before := len(piece)
-		if r < utf8.RuneSelf {
-			c := byte(r)
-			if kind == kUpper {
-				c += 'a' - 'A'
-			}
-			piece = append(piece, c)
-			whole = append(whole, c)
-		} else {
-			piece = utf8.AppendRune(piece, unicode.ToLower(r))
-			whole = utf8.AppendRune(whole, unicode.ToLower(r))
+			tz.flushPiece(tl, text[ps:i-lastSize])
+			pieces++
+			ps = i - lastSize
 		}
 		prev = kind
-		lastSize = len(piece) - before
+		lastSize = size
+		i += size
+		if size == 1 {
+			// The rest of an ASCII run of the same class adds no boundary.
+			for i < len(text) && int(byteClass[text[i]]) == kind {
+				i++
+			}
+		}
+	}
+	if ps >= 0 {
+		tz.flushPiece(tl, text[ps:])
+		pieces++
+	}
+	if ws >= 0 {
+		tz.flushWord(tl, text[ws:], pieces)
+	}
+}
+
+// flushPiece appends the term of one piece of text, if it has one: the
+// piece lowercased, if at least two bytes long and not a stop word, then
+// stemmed, if still at least two bytes long.
+func (tz tokenizer) flushPiece(tl *termList, piece string) {
+	start := tl.end()
+	tl.buf = appendLower(tl.buf[:start], piece)
+	w := tl.buf[start:]
+	if len(w) < 2 || isStop(w) {
+		return
+	}
+	if !tz.noStem {
+		w = stem(w) // a prefix of w
+	}
+	if len(w) >= 2 {
+		tl.ends = append(tl.ends, start+len(w))
+	}
+}
+
+// flushWord appends an identifier of several pieces, lowercased and without
+// underscores, as one term if it is longer than two bytes and not a stop
+// word.
+func (tz tokenizer) flushWord(tl *termList, word string, pieces int) {
+	if pieces < 2 || tz.noWhole {
+		return
+	}
+	start := tl.end()
+	tl.buf = appendLower(tl.buf[:start], word)
+	if w := tl.buf[start:]; len(w) > 2 && !isStop(w) {
+		tl.ends = append(tl.ends, len(tl.buf))
+	}
+}
+
+// appendLower appends s lowercased, without underscores, to dst.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != '_' {
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		i += size
 	}
-	flushPiece()
-	flushWord()
+	return dst
 }
 
 // stem strips common English inflections in place: a Porter-like step 1
@@ -199,15 +299,49 @@ func undouble(w []byte) []byte {
 // isStop reports whether w (lowercase) carries no meaning for search:
 // keywords shared by the languages we index and English function words.
 func isStop(w []byte) bool {
-	if len(w) > 10 {
+	if len(w) > 8 {
+		for _, s := range stopWords.long {
+			if string(w) == s {
+				return true
+			}
+		}
 		return false
 	}
-	_, ok := stopWords[string(w)]
-	return ok
+	k := packWord(w)
+	for i := stopSlot(k); ; i = (i + 1) % uint64(len(stopWords.short)) {
+		switch stopWords.short[i] {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+	}
 }
 
-// stopWords is read-only after package initialisation.
-var stopWords = func() map[string]struct{} {
+// packWord packs a word of at most 8 bytes into a uint64, little-endian.
+// Terms never contain a zero byte, so distinct words pack distinctly and
+// never to zero.
+func packWord(w []byte) uint64 {
+	if len(w) == 8 {
+		return binary.LittleEndian.Uint64(w)
+	}
+	var k uint64
+	for i, c := range w {
+		k |= uint64(c) << (8 * i)
+	}
+	return k
+}
+
+// stopSlot is the home slot of a packed word in stopWords.short.
+func stopSlot(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> (64 - 9) }
+
+// stopWords is the stop list as an open-addressing set of the words of up
+// to 8 bytes, packed by packWord (zero marks an empty slot), and a list of
+// the longer ones. It is read-only after package initialisation.
+var stopWords = func() (set struct {
+	short [512]uint64
+	long  []string
+}) {
 	words := []string{
 		// keywords
 		"func", "function", "fn", "def", "var", "let", "const", "return", "if", "else",
@@ -230,9 +364,19 @@ var stopWords = func() map[string]struct{} {
 		"here", "both", "few", "more", "most", "just", "now", "if", "up", "out",
 		"off", "down",
 	}
-	m := make(map[string]struct{}, len(words))
 	for _, w := range words {
-		m[w] = struct{}{}
+		if len(w) > 8 {
+			if !slices.Contains(set.long, w) {
+				set.long = append(set.long, w)
+			}
+			continue
+		}
+		k := packWord([]byte(w))
+		i := stopSlot(k)
+		for set.short[i] != 0 && set.short[i] != k {
+			i = (i + 1) % uint64(len(set.short))
+		}
+		set.short[i] = k
 	}
-	return m
+	return set
 }()

@@ -61,3 +61,13 @@ func TestTokenizerVariants(t *testing.T) {
 		}
 	}
 }
+
+// each calls emit for every term of text. The slice passed to emit is only
+// valid during the call.
+func (tz tokenizer) each(text string, emit func([]byte)) {
+	var tl termList
+	tz.appendTerms(&tl, text)
+	for i := range tl.len() {
+		emit(tl.term(i))
+	}
+}
