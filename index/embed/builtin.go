@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/codemux/codemux/index/word"
 )
 
 // builtinVersion is the version of the built-in embedding algorithm; it is
@@ -275,9 +276,9 @@ func (b *Builtin) scan(e *encoder, text string, weight int) {
 		}
 		run := text[start:i]
 		var r *runEntry
-		if ascii && len(run) <= maxRunLen {
-			k := runKeyOf(run)
-			r = &e.runs[k.slot()]
+		if ascii && len(run) <= word.MaxKeyLen {
+			k := word.KeyOf(run)
+			r = &e.runs[k.Hash()>>(64-runCacheBits)]
 			if r.key == k {
 				for _, id := range r.ids[:r.n] {
 					e.count(id, weight)
@@ -289,7 +290,7 @@ func (b *Builtin) scan(e *encoder, text string, weight int) {
 		splitPieces(run, func(piece string) {
 			e.piece = appendLower(e.piece[:0], piece)
 			w := e.piece
-			if len(w) < 2 || isStop(w) {
+			if len(w) < 2 || word.IsStop(w) {
 				return
 			}
 			if b.abbrev {
@@ -302,7 +303,7 @@ func (b *Builtin) scan(e *encoder, text string, weight int) {
 			e.count(id, weight)
 			if r != nil {
 				if int(r.n) == len(r.ids) {
-					r.key, r = runKey{}, nil
+					r.key, r = word.Key{}, nil
 					return
 				}
 				r.ids[r.n] = id
@@ -319,41 +320,9 @@ type runCache [1 << runCacheBits]runEntry
 const runCacheBits = 12
 
 type runEntry struct {
-	key runKey // zero marks an empty entry
-	n   uint8  // words of the run
+	key word.Key // zero marks an empty entry
+	n   uint8    // words of the run
 	ids [5]uint32
-}
-
-// runKey is a run of at most maxRunLen bytes packed little-endian into two
-// words; runs contain no zero byte, so distinct runs have distinct keys and
-// no run has the zero key.
-type runKey struct{ lo, hi uint64 }
-
-// maxRunLen is the longest run that has a runKey.
-const maxRunLen = 16
-
-// runKeyOf packs run, which must be at most maxRunLen bytes long.
-func runKeyOf(run string) runKey {
-	if len(run) < 8 {
-		return runKey{lo: packString(run)}
-	}
-	lo := uint64(run[0]) | uint64(run[1])<<8 | uint64(run[2])<<16 | uint64(run[3])<<24 |
-		uint64(run[4])<<32 | uint64(run[5])<<40 | uint64(run[6])<<48 | uint64(run[7])<<56
-	return runKey{lo: lo, hi: packString(run[8:])}
-}
-
-func packString(s string) uint64 {
-	var k uint64
-	for i := 0; i < len(s); i++ {
-		k |= uint64(s[i]) << (8 * i)
-	}
-	return k
-}
-
-// slot returns the index of k's entry in a runCache.
-func (k runKey) slot() uint64 {
-	h := (k.lo ^ bits.RotateLeft64(k.hi*0xc2b2ae3d27d4eb4f, 31)) * 0x9e3779b97f4a7c15
-	return h >> (64 - runCacheBits)
 }
 
 // Character classes of pieces.

@@ -166,11 +166,7 @@ func BenchmarkBuiltinEmbed(b *testing.B) {
 // package's vocabulary is larger than one batch's.
 func BenchmarkBuiltinEmbedPackage(b *testing.B) {
 	ctx := context.Background()
-	root, err := evalset.GorootSrc(ctx)
-	if err != nil {
-		b.Skip(err)
-	}
-	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	set, err := evalset.GorootPackage(ctx, "net/http")
 	if err != nil {
 		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
 	}

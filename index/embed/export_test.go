@@ -1,5 +1,7 @@
 package embed
 
+import "github.com/codemux/codemux/index/word"
+
 // NewBuiltinVariant exposes the unexported feature weights to the retrieval
 // measurement in package embed_test.
 func NewBuiltinVariant(dim int, wordWeight, gramWeight float64, noAbbrev bool, head int) *Builtin {
@@ -14,7 +16,7 @@ func pieces(text string, emit func([]byte)) {
 	var p []byte
 	splitPieces(text, func(piece string) {
 		p = appendLower(p[:0], piece)
-		if len(p) >= 2 && !isStop(p) {
+		if len(p) >= 2 && !word.IsStop(p) {
 			emit(p)
 		}
 	})

@@ -5,13 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/codemux/codemux/index/evalset"
@@ -70,9 +65,9 @@ func checkDigest(t *testing.T, name string, texts []string, want string) {
 	}
 }
 
-// syntheticTexts returns 3000 deterministic texts of up to ~60 parts each.
+// syntheticTexts returns 3000 deterministic texts of up to 60 parts each.
 func syntheticTexts() []string {
-	parts := []string{
+	return evalset.SyntheticTexts(3000, []string{
 		"parse", "Config", "cfg", "Conf", "msgs", "Params", "fmt", "Func", "func", "Fn", "gc", "HTTP", "Server", "XMLHttpRequest2", "utf8Decode", "int64",
 		"running", "classes", "entries", "passes", "buses", "analysis", "boxes", "fizzes",
 		"churches", "wishes", "called", "stopped", "filled", "needed", "being", "doing",
@@ -81,70 +76,15 @@ func syntheticTexts() []string {
 		"ed", "e", "s", "x", "X", "ID", "iD", "Id", "v2", "3d", "42", "007",
 		"É", "é", "Écrire", "données", "İ", "ı", "ẞ", "ß", "Ω", "K", "ǅ", "Σ", "ς",
 		"日本語", "٣", "Ⅻ", "ﬁ", "\xff", "\xc3", "\xe2\x82",
-	}
-	seps := []string{"", "", "", " ", " ", "_", "-", ".", "\n", "\t", "(", ")", "*", "//", "\u00a0", "·"}
-	r := uint64(0x9e3779b97f4a7c15)
-	next := func(n int) int {
-		r ^= r << 13
-		r ^= r >> 7
-		r ^= r << 17
-		return int(r % uint64(n))
-	}
-	texts := make([]string, 3000)
-	var sb strings.Builder
-	for i := range texts {
-		sb.Reset()
-		for range next(60) {
-			sb.WriteString(parts[next(len(parts))])
-			sb.WriteString(seps[next(len(seps))])
-		}
-		texts[i] = sb.String()
-	}
-	return texts
+	})
 }
 
-// gorootTexts returns 40-line chunks of every 29th .go file under
-// GOROOT/src (sorted by path, testdata included) and of a few files rich in
-// non-ASCII text, skipping the test when GOROOT/src is missing.
+// gorootTexts returns the evalset.GorootChunks sample, skipping the test
+// when GOROOT/src is missing.
 func gorootTexts(t *testing.T) []string {
-	t.Helper()
-	root, err := evalset.GorootSrc(context.Background())
+	texts, err := evalset.GorootChunks(context.Background())
 	if err != nil {
-		t.Skipf("GOROOT/src unavailable: %v", err)
-	}
-	var files []string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(path, ".go") {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Skipf("GOROOT/src unavailable: %v", err)
-	}
-	slices.Sort(files)
-	var sample []string
-	for i := 0; i < len(files); i += 29 {
-		sample = append(sample, files[i])
-	}
-	for _, rel := range []string{"strings/strings_test.go", "unicode/letter_test.go", "bytes/bytes_test.go", "strconv/quote_test.go"} {
-		sample = append(sample, filepath.Join(root, rel))
-	}
-	var texts []string
-	for _, path := range sample {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("reading %s: %v", path, err)
-		}
-		lines := strings.SplitAfter(string(src), "\n")
-		for len(lines) > 0 {
-			n := min(40, len(lines))
-			texts = append(texts, strings.Join(lines[:n], ""))
-			lines = lines[n:]
-		}
+		t.Skipf("GOROOT/src sample unavailable: %v", err)
 	}
 	return texts
 }

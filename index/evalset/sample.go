@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -80,4 +83,86 @@ func GorootSrc(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("go env GOROOT printed nothing")
 	}
 	return filepath.Join(root, "src"), nil
+}
+
+// SyntheticTexts returns n deterministic texts, each up to 60 of parts
+// glued with separators (none, spaces, '_', '-', '.', newlines, tabs,
+// brackets, "//", a no-break space, '·'). Tests pin the output of
+// tokenizers and embedders over it; the same n and parts always give the
+// same texts.
+func SyntheticTexts(n int, parts []string) []string {
+	seps := []string{"", "", "", " ", " ", "_", "-", ".", "\n", "\t", "(", ")", "*", "//", "\u00a0", "·"}
+	r := uint64(0x9e3779b97f4a7c15)
+	next := func(n int) int { // xorshift64
+		r ^= r << 13
+		r ^= r >> 7
+		r ^= r << 17
+		return int(r % uint64(n))
+	}
+	texts := make([]string, n)
+	var sb strings.Builder
+	for i := range texts {
+		sb.Reset()
+		for range next(60) {
+			sb.WriteString(parts[next(len(parts))])
+			sb.WriteString(seps[next(len(seps))])
+		}
+		texts[i] = sb.String()
+	}
+	return texts
+}
+
+// GorootPackage loads the set of one package directory of the Go tree
+// (for example "net/http"), tests included, for benchmarks over real code.
+func GorootPackage(ctx context.Context, dir string) (*Set, error) {
+	root, err := GorootSrc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Load(ctx, filepath.Join(root, filepath.FromSlash(dir)), &Options{Tests: true})
+}
+
+// GorootChunks returns the texts of a fixed sample of the Go tree
+// (GorootSrc): every 29th .go file by sorted path (testdata included) and
+// a few files rich in non-ASCII text, cut into chunks of 40 lines.
+func GorootChunks(ctx context.Context) ([]string, error) {
+	root, err := GorootSrc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", root, err)
+	}
+	slices.Sort(files)
+	var sample []string
+	for i := 0; i < len(files); i += 29 {
+		sample = append(sample, files[i])
+	}
+	for _, rel := range []string{"strings/strings_test.go", "unicode/letter_test.go", "bytes/bytes_test.go", "strconv/quote_test.go"} {
+		sample = append(sample, filepath.Join(root, rel))
+	}
+	var texts []string
+	for _, path := range sample {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		lines := strings.SplitAfter(string(src), "\n")
+		for len(lines) > 0 {
+			n := min(40, len(lines))
+			texts = append(texts, strings.Join(lines[:n], ""))
+			lines = lines[n:]
+		}
+	}
+	return texts, nil
 }

@@ -116,11 +116,7 @@ func BenchmarkMarshal(b *testing.B) {
 // the index already has, as in a large workspace.
 func BenchmarkAdd(b *testing.B) {
 	ctx := context.Background()
-	root, err := evalset.GorootSrc(ctx)
-	if err != nil {
-		b.Skip(err)
-	}
-	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	set, err := evalset.GorootPackage(ctx, "net/http")
 	if err != nil {
 		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
 	}
@@ -142,11 +138,7 @@ func BenchmarkAdd(b *testing.B) {
 // included) into terms.
 func BenchmarkTokens(b *testing.B) {
 	ctx := context.Background()
-	root, err := evalset.GorootSrc(ctx)
-	if err != nil {
-		b.Skip(err)
-	}
-	set, err := evalset.Load(ctx, root+"/net/http", &evalset.Options{Tests: true})
+	set, err := evalset.GorootPackage(ctx, "net/http")
 	if err != nil {
 		b.Skipf("GOROOT/src/net/http unavailable: %v", err)
 	}

@@ -32,6 +32,8 @@ import (
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/codemux/codemux/index/word"
 )
 
 // Params tunes BM25. The zero value (or nil) means defaults.
@@ -182,10 +184,10 @@ func (x *Index) countTerms(text string, w uint32) uint32 {
 				ascii = false
 			}
 		}
-		word := text[start:i]
+		run := text[start:i]
 		var e *wordEntry
-		if ascii && len(word) <= maxWordLen {
-			k := keyOf(word)
+		if ascii && len(run) <= word.MaxKeyLen {
+			k := word.KeyOf(run)
 			e = x.words.entry(k)
 			if e.key == k {
 				for _, t := range e.terms[:e.n] {
@@ -201,9 +203,9 @@ func (x *Index) countTerms(text string, w uint32) uint32 {
 		}
 		tl := &x.scratchTerms
 		tl.reset()
-		x.p.tok.appendTerms(tl, word)
+		x.p.tok.appendTerms(tl, run)
 		if e != nil && tl.len() > len(e.terms) {
-			e.key = wordKey{}
+			e.key = word.Key{}
 			e = nil
 		}
 		for j := range tl.len() {

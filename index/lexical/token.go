@@ -1,10 +1,10 @@
 package lexical
 
 import (
-	"encoding/binary"
-	"slices"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/codemux/codemux/index/word"
 )
 
 // tokenizer splits text into search terms. The zero value is the default
@@ -183,7 +183,7 @@ func (tz tokenizer) flushPiece(tl *termList, piece string) {
 	start := tl.end()
 	tl.buf = appendLower(tl.buf[:start], piece)
 	w := tl.buf[start:]
-	if len(w) < 2 || isStop(w) {
+	if len(w) < 2 || word.IsStop(w) {
 		return
 	}
 	if !tz.noStem {
@@ -197,13 +197,13 @@ func (tz tokenizer) flushPiece(tl *termList, piece string) {
 // flushWord appends an identifier of several pieces, lowercased and without
 // underscores, as one term if it is longer than two bytes and not a stop
 // word.
-func (tz tokenizer) flushWord(tl *termList, word string, pieces int) {
+func (tz tokenizer) flushWord(tl *termList, ident string, pieces int) {
 	if pieces < 2 || tz.noWhole {
 		return
 	}
 	start := tl.end()
-	tl.buf = appendLower(tl.buf[:start], word)
-	if w := tl.buf[start:]; len(w) > 2 && !isStop(w) {
+	tl.buf = appendLower(tl.buf[:start], ident)
+	if w := tl.buf[start:]; len(w) > 2 && !word.IsStop(w) {
 		tl.ends = append(tl.ends, len(tl.buf))
 	}
 }
@@ -295,88 +295,3 @@ func undouble(w []byte) []byte {
 	}
 	return w
 }
-
-// isStop reports whether w (lowercase) carries no meaning for search:
-// keywords shared by the languages we index and English function words.
-func isStop(w []byte) bool {
-	if len(w) > 8 {
-		for _, s := range stopWords.long {
-			if string(w) == s {
-				return true
-			}
-		}
-		return false
-	}
-	k := packWord(w)
-	for i := stopSlot(k); ; i = (i + 1) % uint64(len(stopWords.short)) {
-		switch stopWords.short[i] {
-		case k:
-			return true
-		case 0:
-			return false
-		}
-	}
-}
-
-// packWord packs a word of at most 8 bytes into a uint64, little-endian.
-// Terms never contain a zero byte, so distinct words pack distinctly and
-// never to zero.
-func packWord(w []byte) uint64 {
-	if len(w) == 8 {
-		return binary.LittleEndian.Uint64(w)
-	}
-	var k uint64
-	for i, c := range w {
-		k |= uint64(c) << (8 * i)
-	}
-	return k
-}
-
-// stopSlot is the home slot of a packed word in stopWords.short.
-func stopSlot(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> (64 - 9) }
-
-// stopWords is the stop list as an open-addressing set of the words of up
-// to 8 bytes, packed by packWord (zero marks an empty slot), and a list of
-// the longer ones. It is read-only after package initialisation.
-var stopWords = func() (set struct {
-	short [512]uint64
-	long  []string
-}) {
-	words := []string{
-		// keywords
-		"func", "function", "fn", "def", "var", "let", "const", "return", "if", "else",
-		"elif", "for", "while", "do", "switch", "case", "default", "break", "continue",
-		"goto", "package", "import", "from", "struct", "class", "interface", "type",
-		"public", "private", "protected", "static", "final", "void", "nil", "null",
-		"none", "true", "false", "self", "this", "new", "go", "defer", "range", "chan",
-		"select", "try", "catch", "finally", "throw", "throws", "pub", "impl", "use",
-		"mut", "end", "then", "fi", "esac", "done", "extends", "implements",
-		// English
-		"a", "an", "the", "and", "or", "of", "to", "in", "is", "it", "its", "on",
-		"at", "by", "be", "as", "are", "was", "were", "been", "with", "that", "which",
-		"who", "whom", "these", "those", "there", "their", "them", "they", "we",
-		"you", "your", "our", "he", "she", "his", "her", "has", "have", "had",
-		"not", "no", "but", "so", "such", "than", "too", "very", "can", "will",
-		"would", "should", "could", "may", "might", "must", "shall", "into", "onto",
-		"about", "any", "all", "each", "other", "some", "only", "own", "same",
-		"also", "when", "where", "how", "what", "why", "does", "did", "doing",
-		"being", "after", "before", "over", "under", "again", "further", "once",
-		"here", "both", "few", "more", "most", "just", "now", "if", "up", "out",
-		"off", "down",
-	}
-	for _, w := range words {
-		if len(w) > 8 {
-			if !slices.Contains(set.long, w) {
-				set.long = append(set.long, w)
-			}
-			continue
-		}
-		k := packWord([]byte(w))
-		i := stopSlot(k)
-		for set.short[i] != 0 && set.short[i] != k {
-			i = (i + 1) % uint64(len(set.short))
-		}
-		set.short[i] = k
-	}
-	return set
-}()

@@ -1,6 +1,6 @@
 package lexical
 
-import "math/bits"
+import "github.com/codemux/codemux/index/word"
 
 // wordCache is a direct-mapped cache from a short ASCII word of text, as
 // written, to the indexes of its terms (see Index.countTerms).
@@ -33,40 +33,12 @@ func newWordCache(b uint) *wordCache {
 }
 
 // entry returns the entry of k.
-func (c *wordCache) entry(k wordKey) *wordEntry {
-	h := (k.lo ^ bits.RotateLeft64(k.hi*0xc2b2ae3d27d4eb4f, 31)) * 0x9e3779b97f4a7c15
-	return &c.entries[h>>c.shift]
+func (c *wordCache) entry(k word.Key) *wordEntry {
+	return &c.entries[k.Hash()>>c.shift]
 }
 
 type wordEntry struct {
-	key   wordKey // zero marks an empty entry
-	n     uint8   // terms of the word
+	key   word.Key // zero marks an empty entry
+	n     uint8    // terms of the word
 	terms [6]uint32
-}
-
-// wordKey is a word of at most maxWordLen bytes packed little-endian into
-// two words. Words contain no zero byte, so distinct words have distinct
-// keys and no word has the zero key.
-type wordKey struct{ lo, hi uint64 }
-
-// maxWordLen is the longest word that has a wordKey.
-const maxWordLen = 16
-
-// keyOf packs w, which must be at most maxWordLen bytes long.
-func keyOf(w string) wordKey {
-	if len(w) < 8 {
-		return wordKey{lo: pack(w)}
-	}
-	lo := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-	return wordKey{lo: lo, hi: pack(w[8:])}
-}
-
-// pack packs up to 8 bytes little-endian.
-func pack(w string) uint64 {
-	var k uint64
-	for i := 0; i < len(w); i++ {
-		k |= uint64(w[i]) << (8 * i)
-	}
-	return k
 }

@@ -320,34 +320,17 @@ func BenchmarkTextCodec(b *testing.B) {
 						debug.FreeOSMemory()
 					}
 				}
-				b.Run(fmt.Sprintf("%s/%s/%s/compress", in.name, mode, c.name), func(b *testing.B) {
+				// timed runs op on each part in turn, timing only op.
+				timed := func(b *testing.B, op func(i int) error) {
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
 					b.SetBytes(int64(raw))
-					var dst []byte
 					var cpu time.Duration
 					for b.Loop() {
-						for i, f := range in.parts {
+						for i := range in.parts {
 							between(i)
 							t0 := threadCPU(b)
-							dst = c.compress(dst[:0], f)
-							cpu += threadCPU(b) - t0
-						}
-					}
-					reportCPU(b, cpu, raw, ratio)
-				})
-				b.Run(fmt.Sprintf("%s/%s/%s/decompress", in.name, mode, c.name), func(b *testing.B) {
-					runtime.LockOSThread()
-					defer runtime.UnlockOSThread()
-					b.SetBytes(int64(raw))
-					var dst []byte
-					var cpu time.Duration
-					for b.Loop() {
-						for i, zi := range z {
-							between(i)
-							t0 := threadCPU(b)
-							var err error
-							dst, err = c.decompress(dst, zi, len(in.parts[i]))
+							err := op(i)
 							cpu += threadCPU(b) - t0
 							if err != nil {
 								b.Fatal(err)
@@ -355,6 +338,19 @@ func BenchmarkTextCodec(b *testing.B) {
 						}
 					}
 					reportCPU(b, cpu, raw, ratio)
+				}
+				var dst []byte
+				b.Run(fmt.Sprintf("%s/%s/%s/compress", in.name, mode, c.name), func(b *testing.B) {
+					timed(b, func(i int) error {
+						dst = c.compress(dst[:0], in.parts[i])
+						return nil
+					})
+				})
+				b.Run(fmt.Sprintf("%s/%s/%s/decompress", in.name, mode, c.name), func(b *testing.B) {
+					timed(b, func(i int) (err error) {
+						dst, err = c.decompress(dst, z[i], len(in.parts[i]))
+						return err
+					})
 				})
 			}
 		}

@@ -1,0 +1,95 @@
+// Package word holds what the lexical index and the built-in embedder
+// share about words: short words packed into integer keys, which their
+// caches and the stop list look words up by without allocating, and the
+// stop list itself.
+package word
+
+import "math/bits"
+
+// MaxKeyLen is the longest word a Key holds.
+const MaxKeyLen = 16
+
+// Key is a word of at most MaxKeyLen bytes packed little-endian into two
+// words. Words contain no zero byte, so distinct words have distinct keys
+// and no word has the zero Key, which can mark an empty slot.
+type Key struct{ Lo, Hi uint64 }
+
+// KeyOf packs w, which must be at most MaxKeyLen bytes long.
+func KeyOf[T ~string | ~[]byte](w T) Key {
+	if len(w) < 8 {
+		return Key{Lo: pack(w)}
+	}
+	lo := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	return Key{Lo: lo, Hi: pack(w[8:])}
+}
+
+// pack packs up to 8 bytes little-endian.
+func pack[T ~string | ~[]byte](w T) uint64 {
+	var k uint64
+	for i := 0; i < len(w); i++ {
+		k |= uint64(w[i]) << (8 * i)
+	}
+	return k
+}
+
+// Hash mixes k into 64 bits whose high bits are fit to index a table.
+func (k Key) Hash() uint64 {
+	return (k.Lo ^ bits.RotateLeft64(k.Hi*0xc2b2ae3d27d4eb4f, 31)) * 0x9e3779b97f4a7c15
+}
+
+// IsStop reports whether w (lowercase) is a stop word: a keyword shared by
+// the languages indexed or an English function word. Such words carry no
+// meaning for retrieval.
+func IsStop(w []byte) bool {
+	if len(w) == 0 || len(w) > MaxKeyLen {
+		return false
+	}
+	k := KeyOf(w)
+	for i := k.Hash() >> (64 - stopBits); ; i = (i + 1) % (1 << stopBits) {
+		switch stops[i] {
+		case k:
+			return true
+		case Key{}:
+			return false
+		}
+	}
+}
+
+// stopBits sizes the stop set: 512 slots for about 160 words.
+const stopBits = 9
+
+// stops is the stop list as an open-addressing set of Keys. It is
+// read-only after package initialisation.
+var stops = func() (set [1 << stopBits]Key) {
+	for _, w := range []string{
+		// keywords
+		"func", "function", "fn", "def", "var", "let", "const", "return", "if", "else",
+		"elif", "for", "while", "do", "switch", "case", "default", "break", "continue",
+		"goto", "package", "import", "from", "struct", "class", "interface", "type",
+		"public", "private", "protected", "static", "final", "void", "nil", "null",
+		"none", "true", "false", "self", "this", "new", "go", "defer", "range", "chan",
+		"select", "try", "catch", "finally", "throw", "throws", "pub", "impl", "use",
+		"mut", "end", "then", "fi", "esac", "done", "extends", "implements",
+		// English
+		"a", "an", "the", "and", "or", "of", "to", "in", "is", "it", "its", "on",
+		"at", "by", "be", "as", "are", "was", "were", "been", "with", "that", "which",
+		"who", "whom", "these", "those", "there", "their", "them", "they", "we",
+		"you", "your", "our", "he", "she", "his", "her", "has", "have", "had",
+		"not", "no", "but", "so", "such", "than", "too", "very", "can", "will",
+		"would", "should", "could", "may", "might", "must", "shall", "into", "onto",
+		"about", "any", "all", "each", "other", "some", "only", "own", "same",
+		"also", "when", "where", "how", "what", "why", "does", "did", "doing",
+		"being", "after", "before", "over", "under", "again", "further", "once",
+		"here", "both", "few", "more", "most", "just", "now", "up", "out",
+		"off", "down",
+	} {
+		k := KeyOf(w)
+		i := k.Hash() >> (64 - stopBits)
+		for set[i] != (Key{}) && set[i] != k {
+			i = (i + 1) % (1 << stopBits)
+		}
+		set[i] = k
+	}
+	return set
+}()
