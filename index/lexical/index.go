@@ -339,9 +339,16 @@ func (x *Index) Search(query string, k int, filter func(id uint32) bool) []Hit {
 	}
 	var tl termList
 	x.p.tok.appendTerms(&tl, query)
+	// Terms are scored in query order, not map order, so that float32
+	// sums, and with them ties, come out the same on every run.
 	qtf := make(map[string]float64)
+	var order []string
 	for i := range tl.len() {
-		qtf[string(tl.term(i))]++
+		term := string(tl.term(i))
+		if qtf[term] == 0 {
+			order = append(order, term)
+		}
+		qtf[term]++
 	}
 
 	x.mu.RLock()
@@ -370,7 +377,8 @@ func (x *Index) Search(query string, k int, filter func(id uint32) bool) []Hit {
 	// Length normalisation per slot is computed on the fly: norm = k1*(1-b+b*len/avgdl).
 	c0 := float32(k1 * (1 - b))
 	c1 := float32(k1 * b / avgdl)
-	for term, q := range qtf {
+	for _, term := range order {
+		q := qtf[term]
 		t, ok := x.terms[term]
 		if !ok {
 			continue
