@@ -57,24 +57,29 @@ type Options struct {
 
 // SoftMemoryLimit returns the soft memory limit (for
 // runtime/debug.SetMemoryLimit) that lets a process holding indexes capped
-// at memoryCap run in about memoryCap + 64 MiB: the Go runtime gets the cap
-// itself, and the 64 MiB are for what the limit does not cover: the
-// executable's pages (about 17 MiB of codemux resident), the parsers' C
-// memory (which package chunk hands back to the system after large files)
-// and resident pages of the mapped index file (released every few files
-// and after each commit, but up to about 40 MiB while a batch commits).
-// On the Go tree (engines' estimate 134 MiB of a 256 MiB cap) the daemon
-// peaked at 313-319 MiB with this limit, and at 372 MiB with cap + 24 MiB
-// before the C heap was trimmed. An index whose engines fill the cap
-// leaves the collector little room under this limit: the runtime then
-// spends more CPU on collection before it lets the heap grow past it.
-// Zero for no cap.
+// at memoryCap run in about memoryCap + 64 MiB. The limit does not cover
+// the executable's pages (about 17 MiB of codemux resident), the parsers'
+// C memory (which package chunk trims after large files and every few
+// MiB parsed) or resident pages of the mapped index file (released every
+// few files and after each commit, but up to about 40 MiB while a batch
+// commits): on the Go tree (engines' estimate 136 MiB of a 256 MiB cap)
+// those came to 55-66 MiB, and the daemon peaked at 312-322 MiB with the
+// cap itself as the limit. So the Go runtime gets the cap less
+// softLimitRoom (at least half the cap), which took the peak down by 16
+// MiB for three or four more collections in the cold index. An index
+// whose engines fill the cap leaves the collector little room under this
+// limit: the runtime then spends more CPU on collection before it lets the
+// heap grow past it. Zero for no cap.
 func SoftMemoryLimit(memoryCap int64) int64 {
 	if memoryCap <= 0 {
 		return 0
 	}
-	return memoryCap
+	return max(memoryCap-softLimitRoom, memoryCap/2)
 }
+
+// softLimitRoom is how much of the cap SoftMemoryLimit leaves to memory
+// the Go runtime does not manage.
+const softLimitRoom = 16 << 20
 
 // DefaultDim is the dimension of the built-in embedder an Index uses when
 // Options.Embedder is nil. 192 halves the memory and disk of the 384 the

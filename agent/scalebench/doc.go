@@ -11,7 +11,8 @@
 // walk would index, with the same tree-sitter grammars (the floor for a cold
 // index); a cold codemux/index through one JSON-RPC connection, with the
 // daemon's peak RSS under memory_cap: 256MiB and what its status reports as
-// degraded; index bytes on disk over source bytes; hybrid search latency
+// degraded; the parse-only pass again, the cold index's time being compared
+// with the mean of the two (a shared machine's speed drifts); index bytes on disk over source bytes; hybrid search latency
 // over one connection; save-to-searchable latency through
 // textDocument/didSave and through the file watcher alone; warm restart to
 // first answer; and retrieval quality (MRR@10, recall@1/5/10 for lexical,
