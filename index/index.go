@@ -188,7 +188,20 @@ func Open(ctx context.Context, root string, opts *Options) (*Index, error) {
 	path := filepath.Join(opts.DataDir, FileName(abs))
 	sopts := &store.Options{EmbedderID: ix.emb.ID(), Root: abs, Now: ix.opts.Now, Timeout: opts.LockTimeout, MaxBytes: opts.MaxDiskBytes}
 	ix.st, err = store.Open(path, sopts)
-	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrSchema) {
+	switch {
+	case errors.Is(err, store.ErrSchema):
+		// A file another version of codemux wrote is derived data this
+		// one cannot read: it is replaced, not kept.
+		ix.log.Info("index file written by another version; rebuilding it", "path", path, "err", err)
+		var moved string
+		ix.st, moved, err = store.Recreate(path, sopts)
+		if moved != "" {
+			if rerr := os.Remove(moved); rerr != nil {
+				ix.log.Warn("removing the old index file", "path", moved, "err", rerr)
+			}
+		}
+	case errors.Is(err, store.ErrCorrupt):
+		// A damaged file is kept beside the new one for diagnosis.
 		ix.log.Warn("index file unusable; moving it aside and starting empty", "path", path, "err", err)
 		var moved string
 		ix.st, moved, err = store.Recreate(path, sopts)

@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,9 +15,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/codemux/codemux/index/boltfile"
 	"github.com/codemux/codemux/index/embed"
 	"github.com/codemux/codemux/index/indextest"
 	"github.com/codemux/codemux/index/store"
+	"go.etcd.io/bbolt"
 )
 
 // smallFiles is the number of files of testdata/small.txtar the index
@@ -355,6 +358,50 @@ func TestCorruptIndexIsRebuilt(t *testing.T) {
 	f.update(t)
 	if res := f.search(t, Query{Text: "LoadConfig", K: 1}); len(res) == 0 || res[0].Symbol != "LoadConfig" {
 		t.Errorf("Search after rebuild = %q", paths(res))
+	}
+}
+
+// TestOtherSchemaIsReplaced opens an index file another version wrote (a
+// schema number this build does not read): it is rebuilt in place and not
+// kept beside the new one, as a damaged file is.
+func TestOtherSchemaIsReplaced(t *testing.T) {
+	for _, delta := range []int{-1, +1} {
+		t.Run(fmt.Sprintf("schema%+d", delta), func(t *testing.T) {
+			f := newFixture(t)
+			f.update(t)
+			path := f.ix.Path()
+			if err := f.ix.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bbolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bbolt.Tx) error {
+				v := binary.BigEndian.AppendUint32(nil, uint32(store.SchemaVersion+delta))
+				return tx.Bucket(boltfile.BucketMeta).Put(boltfile.KeySchema, v)
+			})
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.open(t)
+			if !strings.Contains(f.logs.String(), "another version") {
+				t.Errorf("nothing logged about the old file; logs:\n%s", f.logs)
+			}
+			if st := f.ix.Stats(); st.State != StateEmpty || st.Files != 0 {
+				t.Errorf("Stats() after another schema = %+v, want empty", st)
+			}
+			if matches, _ := filepath.Glob(path + ".*"); len(matches) != 0 {
+				t.Errorf("old index file kept as %v, want it removed", matches)
+			}
+			f.update(t)
+			if res := f.search(t, Query{Text: "LoadConfig", K: 1}); len(res) == 0 || res[0].Symbol != "LoadConfig" {
+				t.Errorf("Search after rebuild = %q", paths(res))
+			}
+		})
 	}
 }
 
