@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -124,8 +125,14 @@ func GorootPackage(ctx context.Context, dir string) (*Set, error) {
 
 // GorootChunks returns the texts of a fixed sample of the Go tree
 // (GorootSrc): every 29th .go file by sorted path (testdata included) and
-// a few files rich in non-ASCII text, cut into chunks of 40 lines.
-func GorootChunks(ctx context.Context) ([]string, error) {
+// a few files rich in non-ASCII text, cut into chunks of 40 lines. The
+// sample is the same only for one Go release: release, when not empty, is
+// the one the caller's expectations were recorded for, and the tree of
+// any other (runtime.Version) is refused.
+func GorootChunks(ctx context.Context, release string) ([]string, error) {
+	if v := runtime.Version(); release != "" && v != release {
+		return nil, fmt.Errorf("the sample was recorded for %s, running %s", release, v)
+	}
 	root, err := GorootSrc(ctx)
 	if err != nil {
 		return nil, err
