@@ -260,21 +260,12 @@ func (b *Builtin) termsOf(e *encoder, text string) {
 // runs are remembered in e.runs.
 func (b *Builtin) scan(e *encoder, text string, weight int) {
 	for i := 0; i < len(text); {
-		if byteClass[text[i]] == kNone {
-			i++
-			continue
+		start, end, ascii := byteClass.NextRun(text, i)
+		i = end
+		if start == end {
+			break
 		}
-		start, ascii := i, true
-		for ; i < len(text); i++ {
-			c := byteClass[text[i]]
-			if c == kNone {
-				break
-			}
-			if c == kMulti {
-				ascii = false
-			}
-		}
-		run := text[start:i]
+		run := text[start:end]
 		var r *runEntry
 		if ascii && len(run) <= word.MaxKeyLen {
 			k := word.KeyOf(run)
@@ -325,68 +316,41 @@ type runEntry struct {
 	ids [5]uint32
 }
 
-// Character classes of pieces.
-const (
-	kNone  = iota // not a letter: ends a piece
-	kLower        // lowercase letter, or a letter without case
-	kUpper        // uppercase letter
-	kMulti        // first byte of a multi-byte UTF-8 sequence
-)
-
-// byteClass classifies each byte value; it is read-only after package
-// initialisation.
-var byteClass = func() (c [256]uint8) {
-	for b := 'a'; b <= 'z'; b++ {
-		c[b] = kLower
-	}
-	for b := 'A'; b <= 'Z'; b++ {
-		c[b] = kUpper
-	}
-	for b := utf8.RuneSelf; b < 256; b++ {
-		c[b] = kMulti
-	}
-	return c
-}()
+// byteClass classifies each byte for splitting pieces: everything but
+// letters (digits and '_' included) is a separator. It is read-only after
+// package initialisation.
+var byteClass = word.NewClasses(false, false)
 
 // splitPieces calls emit with each piece of text as written: each run of
 // letters, split at case changes ("HTTPServer" → HTTP, Server).
 func splitPieces(text string, emit func(string)) {
 	ps := -1 // start of the current piece, or -1
-	prev := kNone
+	prev := word.None
 	lastSize := 0 // bytes of the last rune of the piece
 	for i := 0; i < len(text); {
 		c := text[i]
-		kind := int(byteClass[c])
-		size := 1
-		if kind == kMulti {
-			var r rune
-			r, size = utf8.DecodeRuneInString(text[i:])
-			kind = kNone
-			if unicode.IsLetter(r) {
-				kind = kLower
-				if unicode.IsUpper(r) {
-					kind = kUpper
-				}
-			}
+		kind, size := byteClass[c], 1
+		if kind == word.Multi {
+			kind, size = word.RuneClass(text, i)
 		}
 		switch {
-		case kind == kNone:
+		case kind == word.None:
 			if ps >= 0 {
 				emit(text[ps:i])
 				ps = -1
 			}
-			prev = kNone
+			prev = word.None
 			i += size
-			for i < len(text) && byteClass[text[i]] == kNone {
+			for i < len(text) && byteClass[text[i]] == word.None {
 				i++
 			}
 			continue
 		case ps < 0:
 			ps = i
-		case prev == kLower && kind == kUpper:
+		case prev == word.Lower && kind == word.Upper:
 			emit(text[ps:i])
 			ps = i
-		case prev == kUpper && kind == kLower && i-lastSize > ps:
+		case prev == word.Upper && kind == word.Lower && i-lastSize > ps:
 			// "HTTPServer": the last upper-case letter starts the next piece.
 			emit(text[ps : i-lastSize])
 			ps = i - lastSize
@@ -396,7 +360,7 @@ func splitPieces(text string, emit func(string)) {
 		i += size
 		if size == 1 {
 			// The rest of an ASCII run of the same class adds no boundary.
-			for i < len(text) && int(byteClass[text[i]]) == kind {
+			for i < len(text) && byteClass[text[i]] == kind {
 				i++
 			}
 		}

@@ -170,21 +170,12 @@ func (x *Index) Add(id uint32, text, symbol string) {
 func (x *Index) countTerms(text string, w uint32) uint32 {
 	var n uint32
 	for i := 0; i < len(text); {
-		if byteClass[text[i]] == kNone {
-			i++
-			continue
+		start, end, ascii := byteClass.NextRun(text, i)
+		i = end
+		if start == end {
+			break
 		}
-		start, ascii := i, true
-		for ; i < len(text); i++ {
-			c := byteClass[text[i]]
-			if c == kNone {
-				break
-			}
-			if c == kMulti {
-				ascii = false
-			}
-		}
-		run := text[start:i]
+		run := text[start:end]
 		var e *wordEntry
 		if ascii && len(run) <= word.MaxKeyLen {
 			k := word.KeyOf(run)

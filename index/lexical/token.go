@@ -64,34 +64,10 @@ func (tl *termList) end() int {
 	return tl.ends[len(tl.ends)-1]
 }
 
-// Character classes of the tokenizer.
-const (
-	kNone  = iota // separator: ends the piece and the identifier
-	kLower        // lowercase letter, or a letter without case
-	kUpper        // uppercase letter
-	kDigit        // decimal digit (ASCII only)
-	kUnder        // '_': ends the piece but not the identifier
-	kMulti        // first byte of a multi-byte UTF-8 sequence
-)
-
-// byteClass classifies each byte value; it is read-only after package
-// initialisation.
-var byteClass = func() (c [256]uint8) {
-	for b := 'a'; b <= 'z'; b++ {
-		c[b] = kLower
-	}
-	for b := 'A'; b <= 'Z'; b++ {
-		c[b] = kUpper
-	}
-	for b := '0'; b <= '9'; b++ {
-		c[b] = kDigit
-	}
-	c['_'] = kUnder
-	for b := utf8.RuneSelf; b < 256; b++ {
-		c[b] = kMulti
-	}
-	return c
-}()
+// byteClass classifies each byte for the tokenizer: a separator (None)
+// ends the piece and the identifier, '_' (Under) only the piece. It is
+// read-only after package initialisation.
+var byteClass = word.NewClasses(true, true)
 
 // appendTerms appends the terms of text (see Tokens) to tl.
 //
@@ -101,39 +77,30 @@ var byteClass = func() (c [256]uint8) {
 func (tz tokenizer) appendTerms(tl *termList, text string) {
 	ps, ws := -1, -1 // start of the current piece and identifier, or -1
 	pieces := 0      // pieces of the current identifier so far
-	prev := kNone
+	prev := word.None
 	lastSize := 0 // bytes of the last rune of the piece
 	for i := 0; i < len(text); {
 		c := text[i]
-		kind := int(byteClass[c])
-		size := 1
-		if kind == kMulti {
-			var r rune
-			r, size = utf8.DecodeRuneInString(text[i:])
-			kind = kNone
-			if unicode.IsLetter(r) {
-				kind = kLower
-				if unicode.IsUpper(r) {
-					kind = kUpper
-				}
-			}
+		kind, size := byteClass[c], 1
+		if kind == word.Multi {
+			kind, size = word.RuneClass(text, i)
 		}
-		if kind == kNone || kind == kUnder {
+		if kind == word.None || kind == word.Under {
 			if ps >= 0 {
 				tz.flushPiece(tl, text[ps:i])
 				ps = -1
 				pieces++
 			}
-			if kind == kNone && ws >= 0 {
+			if kind == word.None && ws >= 0 {
 				tz.flushWord(tl, text[ws:i], pieces)
 				ws = -1
 				pieces = 0
 			}
-			prev = kNone
+			prev = word.None
 			i += size
-			if kind == kNone {
+			if kind == word.None {
 				// The rest of a run of ASCII separators changes nothing.
-				for i < len(text) && byteClass[text[i]] == kNone {
+				for i < len(text) && byteClass[text[i]] == word.None {
 					i++
 				}
 			}
@@ -145,13 +112,13 @@ func (tz tokenizer) appendTerms(tl *termList, text string) {
 			if ws < 0 {
 				ws = i
 			}
-		case prev == kLower && kind == kUpper,
-			prev == kDigit && kind != kDigit,
-			prev != kDigit && kind == kDigit:
+		case prev == word.Lower && kind == word.Upper,
+			prev == word.Digit && kind != word.Digit,
+			prev != word.Digit && kind == word.Digit:
 			tz.flushPiece(tl, text[ps:i])
 			pieces++
 			ps = i
-		case prev == kUpper && kind == kLower && i-lastSize > ps:
+		case prev == word.Upper && kind == word.Lower && i-lastSize > ps:
 			// "HTTPServer": the last upper-case letter starts the next piece.
 			tz.flushPiece(tl, text[ps:i-lastSize])
 			pieces++
@@ -162,7 +129,7 @@ func (tz tokenizer) appendTerms(tl *termList, text string) {
 		i += size
 		if size == 1 {
 			// The rest of an ASCII run of the same class adds no boundary.
-			for i < len(text) && int(byteClass[text[i]]) == kind {
+			for i < len(text) && byteClass[text[i]] == kind {
 				i++
 			}
 		}

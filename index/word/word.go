@@ -1,10 +1,15 @@
 // Package word holds what the lexical index and the built-in embedder
-// share about words: short words packed into integer keys, which their
-// caches and the stop list look words up by without allocating, and the
-// stop list itself.
+// share about words: byte classes and the runs of text between separators
+// that both split into pieces, short words packed into integer keys, which
+// their caches and the stop list look words up by without allocating, and
+// the stop list itself.
 package word
 
-import "math/bits"
+import (
+	"math/bits"
+	"unicode"
+	"unicode/utf8"
+)
 
 // MaxKeyLen is the longest word a Key holds.
 const MaxKeyLen = 16
@@ -93,3 +98,77 @@ var stops = func() (set [1 << stopBits]Key) {
 	}
 	return set
 }()
+
+// Class is what a byte of text is to a tokenizer.
+type Class uint8
+
+// Byte classes.
+const (
+	None  Class = iota // separator: ends a piece and a run
+	Lower              // lowercase ASCII letter (or, from RuneClass, a letter without case)
+	Upper              // uppercase ASCII letter
+	Digit              // ASCII decimal digit
+	Under              // '_'
+	Multi              // byte of a multi-byte UTF-8 sequence: see RuneClass
+)
+
+// Classes classifies the 256 byte values.
+type Classes [256]Class
+
+// NewClasses returns the classes of ASCII letters (Lower, Upper) and of the
+// bytes of multi-byte sequences (Multi); digits are Digit and '_' Under
+// when asked for, and every other byte is None.
+func NewClasses(digits, underscore bool) Classes {
+	var c Classes
+	for b := 'a'; b <= 'z'; b++ {
+		c[b] = Lower
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		c[b] = Upper
+	}
+	if digits {
+		for b := '0'; b <= '9'; b++ {
+			c[b] = Digit
+		}
+	}
+	if underscore {
+		c['_'] = Under
+	}
+	for b := utf8.RuneSelf; b < 256; b++ {
+		c[b] = Multi
+	}
+	return c
+}
+
+// RuneClass classifies the rune that starts at text[i], a Multi byte:
+// Upper for an uppercase letter, Lower for any other letter, None for the
+// rest (invalid UTF-8 included). size is the rune's length in bytes.
+func RuneClass(text string, i int) (c Class, size int) {
+	r, size := utf8.DecodeRuneInString(text[i:])
+	switch {
+	case !unicode.IsLetter(r):
+		return None, size
+	case unicode.IsUpper(r):
+		return Upper, size
+	}
+	return Lower, size
+}
+
+// NextRun returns the first run of text at or after i: the bytes from
+// start to end that are not None. ascii reports that none of them is
+// Multi. start is len(text) when there is no run left.
+func (c *Classes) NextRun(text string, i int) (start, end int, ascii bool) {
+	for i < len(text) && c[text[i]] == None {
+		i++
+	}
+	start, ascii = i, true
+	for ; i < len(text); i++ {
+		switch c[text[i]] {
+		case None:
+			return start, i, ascii
+		case Multi:
+			ascii = false
+		}
+	}
+	return start, i, ascii
+}

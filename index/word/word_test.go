@@ -1,6 +1,7 @@
 package word
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,58 @@ func TestKeyOf(t *testing.T) {
 		seen[k] = w
 		if kb := KeyOf([]byte(w)); kb != k {
 			t.Errorf("KeyOf([]byte(%q)) = %v, KeyOf(string) = %v", w, kb, k)
+		}
+	}
+}
+
+func TestNextRun(t *testing.T) {
+	ident := NewClasses(true, true)
+	letters := NewClasses(false, false)
+	tests := []struct {
+		name string
+		c    *Classes
+		text string
+		want []string // runs, "*" marking one with a non-ASCII byte
+	}{
+		{"identifier", &ident, "  parse_Config2(x) ", []string{"parse_Config2", "x"}},
+		{"letters", &letters, "  parse_Config2(x) ", []string{"parse", "Config", "x"}},
+		{"non-ASCII", &letters, "données·x", []string{"*données·x"}},
+		{"empty", &letters, "", nil},
+		{"separators only", &letters, " 1_2 ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for i := 0; i < len(tt.text); {
+				start, end, ascii := tt.c.NextRun(tt.text, i)
+				if start == end {
+					break
+				}
+				run := tt.text[start:end]
+				if !ascii {
+					run = "*" + run
+				}
+				got = append(got, run)
+				i = end
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("runs of %q = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRuneClass(t *testing.T) {
+	tests := []struct {
+		text string
+		want Class
+		size int
+	}{
+		{"É", Upper, 2}, {"é", Lower, 2}, {"日", Lower, 3}, {"·", None, 2}, {"\xff", None, 1}, {"٣", None, 2},
+	}
+	for _, tt := range tests {
+		if c, size := RuneClass(tt.text, 0); c != tt.want || size != tt.size {
+			t.Errorf("RuneClass(%q) = %d, %d; want %d, %d", tt.text, c, size, tt.want, tt.size)
 		}
 	}
 }
