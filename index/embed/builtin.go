@@ -278,7 +278,7 @@ func (b *Builtin) scan(e *encoder, text string, weight int) {
 			}
 			r.key, r.n = k, 0
 		}
-		splitPieces(run, func(piece string) {
+		byteClass.Split(run, func(piece string) {
 			e.piece = appendLower(e.piece[:0], piece)
 			w := e.piece
 			if len(w) < 2 || word.IsStop(w) {
@@ -300,7 +300,7 @@ func (b *Builtin) scan(e *encoder, text string, weight int) {
 				r.ids[r.n] = id
 				r.n++
 			}
-		})
+		}, nil)
 	}
 }
 
@@ -320,55 +320,6 @@ type runEntry struct {
 // letters (digits and '_' included) is a separator. It is read-only after
 // package initialisation.
 var byteClass = word.NewClasses(false, false)
-
-// splitPieces calls emit with each piece of text as written: each run of
-// letters, split at case changes ("HTTPServer" → HTTP, Server).
-func splitPieces(text string, emit func(string)) {
-	ps := -1 // start of the current piece, or -1
-	prev := word.None
-	lastSize := 0 // bytes of the last rune of the piece
-	for i := 0; i < len(text); {
-		c := text[i]
-		kind, size := byteClass[c], 1
-		if kind == word.Multi {
-			kind, size = word.RuneClass(text, i)
-		}
-		switch {
-		case kind == word.None:
-			if ps >= 0 {
-				emit(text[ps:i])
-				ps = -1
-			}
-			prev = word.None
-			i += size
-			for i < len(text) && byteClass[text[i]] == word.None {
-				i++
-			}
-			continue
-		case ps < 0:
-			ps = i
-		case prev == word.Lower && kind == word.Upper:
-			emit(text[ps:i])
-			ps = i
-		case prev == word.Upper && kind == word.Lower && i-lastSize > ps:
-			// "HTTPServer": the last upper-case letter starts the next piece.
-			emit(text[ps : i-lastSize])
-			ps = i - lastSize
-		}
-		prev = kind
-		lastSize = size
-		i += size
-		if size == 1 {
-			// The rest of an ASCII run of the same class adds no boundary.
-			for i < len(text) && byteClass[text[i]] == kind {
-				i++
-			}
-		}
-	}
-	if ps >= 0 {
-		emit(text[ps:])
-	}
-}
 
 // appendLower appends s lowercased to dst.
 func appendLower(dst []byte, s string) []byte {

@@ -14,10 +14,10 @@ func NewBuiltinVariant(dim int, wordWeight, gramWeight float64, noAbbrev bool, h
 // boundaries; digit runs are dropped.
 func pieces(text string, emit func([]byte)) {
 	var p []byte
-	splitPieces(text, func(piece string) {
+	byteClass.Split(text, func(piece string) {
 		p = appendLower(p[:0], piece)
 		if len(p) >= 2 && !word.IsStop(p) {
 			emit(p)
 		}
-	})
+	}, nil)
 }

@@ -69,78 +69,17 @@ func (tl *termList) end() int {
 // read-only after package initialisation.
 var byteClass = word.NewClasses(true, true)
 
-// appendTerms appends the terms of text (see Tokens) to tl.
-//
-// It tracks the current piece and identifier as ranges of text and
-// lowercases them only when they end; runs of ASCII bytes of one class
-// cannot contain a boundary and are skipped in one step.
+// appendTerms appends the terms of text (see Tokens) to tl: those of each
+// piece, and after the pieces of an identifier the identifier's own.
 func (tz tokenizer) appendTerms(tl *termList, text string) {
-	ps, ws := -1, -1 // start of the current piece and identifier, or -1
-	pieces := 0      // pieces of the current identifier so far
-	prev := word.None
-	lastSize := 0 // bytes of the last rune of the piece
-	for i := 0; i < len(text); {
-		c := text[i]
-		kind, size := byteClass[c], 1
-		if kind == word.Multi {
-			kind, size = word.RuneClass(text, i)
-		}
-		if kind == word.None || kind == word.Under {
-			if ps >= 0 {
-				tz.flushPiece(tl, text[ps:i])
-				ps = -1
-				pieces++
-			}
-			if kind == word.None && ws >= 0 {
-				tz.flushWord(tl, text[ws:i], pieces)
-				ws = -1
-				pieces = 0
-			}
-			prev = word.None
-			i += size
-			if kind == word.None {
-				// The rest of a run of ASCII separators changes nothing.
-				for i < len(text) && byteClass[text[i]] == word.None {
-					i++
-				}
-			}
-			continue
-		}
-		switch {
-		case ps < 0:
-			ps = i
-			if ws < 0 {
-				ws = i
-			}
-		case prev == word.Lower && kind == word.Upper,
-			prev == word.Digit && kind != word.Digit,
-			prev != word.Digit && kind == word.Digit:
-			tz.flushPiece(tl, text[ps:i])
-			pieces++
-			ps = i
-		case prev == word.Upper && kind == word.Lower && i-lastSize > ps:
-			// "HTTPServer": the last upper-case letter starts the next piece.
-			tz.flushPiece(tl, text[ps:i-lastSize])
-			pieces++
-			ps = i - lastSize
-		}
-		prev = kind
-		lastSize = size
-		i += size
-		if size == 1 {
-			// The rest of an ASCII run of the same class adds no boundary.
-			for i < len(text) && byteClass[text[i]] == kind {
-				i++
-			}
-		}
-	}
-	if ps >= 0 {
-		tz.flushPiece(tl, text[ps:])
+	pieces := 0 // pieces of the current identifier so far
+	byteClass.Split(text, func(piece string) {
+		tz.flushPiece(tl, piece)
 		pieces++
-	}
-	if ws >= 0 {
-		tz.flushWord(tl, text[ws:], pieces)
-	}
+	}, func(ident string) {
+		tz.flushWord(tl, ident, pieces)
+		pieces = 0
+	})
 }
 
 // flushPiece appends the term of one piece of text, if it has one: the

@@ -172,3 +172,78 @@ func (c *Classes) NextRun(text string, i int) (start, end int, ascii bool) {
 	}
 	return start, i, ascii
 }
+
+// Split splits text into pieces and words and calls piece with each piece
+// and then, if word is not nil, word with each word, in order, as written.
+// A word is a stretch of text between separators (None bytes, and
+// non-ASCII runes that are not letters); a piece is a part of a word
+// between '_' (Under), case changes ("parseConfig" → parse, Config;
+// "HTTPServer" → HTTP, Server) and letter/digit boundaries. With classes
+// whose only non-separators are letters, a word is one piece run of
+// letters split at case changes.
+//
+// It tracks pieces and words as ranges of text; runs of ASCII bytes of one
+// class cannot hold a boundary and are skipped in one step.
+func (c *Classes) Split(text string, piece, word func(string)) {
+	ps, ws := -1, -1 // start of the current piece and word, or -1
+	prev := None
+	lastSize := 0 // bytes of the last rune of the piece
+	for i := 0; i < len(text); {
+		kind, size := c[text[i]], 1
+		if kind == Multi {
+			kind, size = RuneClass(text, i)
+		}
+		if kind == None || kind == Under {
+			if ps >= 0 {
+				piece(text[ps:i])
+				ps = -1
+			}
+			if kind == None && ws >= 0 {
+				if word != nil {
+					word(text[ws:i])
+				}
+				ws = -1
+			}
+			prev = None
+			i += size
+			if kind == None {
+				// The rest of a run of ASCII separators changes nothing.
+				for i < len(text) && c[text[i]] == None {
+					i++
+				}
+			}
+			continue
+		}
+		switch {
+		case ps < 0:
+			ps = i
+			if ws < 0 {
+				ws = i
+			}
+		case prev == Lower && kind == Upper,
+			prev == Digit && kind != Digit,
+			prev != Digit && kind == Digit:
+			piece(text[ps:i])
+			ps = i
+		case prev == Upper && kind == Lower && i-lastSize > ps:
+			// "HTTPServer": the last upper-case letter starts the next piece.
+			piece(text[ps : i-lastSize])
+			ps = i - lastSize
+		}
+		prev = kind
+		lastSize = size
+		i += size
+		if size == 1 {
+			// The rest of an ASCII run of the same class adds no boundary.
+			for i < len(text) && c[text[i]] == kind {
+				i++
+			}
+		}
+	}
+	if ps >= 0 {
+		piece(text[ps:])
+	}
+	if ws >= 0 && word != nil {
+		word(text[ws:])
+	}
+}

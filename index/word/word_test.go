@@ -93,3 +93,29 @@ func TestRuneClass(t *testing.T) {
 		}
 	}
 }
+
+func TestSplit(t *testing.T) {
+	ident := NewClasses(true, true)
+	letters := NewClasses(false, false)
+	tests := []struct {
+		name         string
+		c            *Classes
+		text         string
+		pieces, word []string
+	}{
+		{"case changes", &ident, "parseConfig HTTPServer", []string{"parse", "Config", "HTTP", "Server"}, []string{"parseConfig", "HTTPServer"}},
+		{"underscore and digits", &ident, "utf8_decode2x", []string{"utf", "8", "decode", "2", "x"}, []string{"utf8_decode2x"}},
+		{"letters only", &letters, "utf8_decode2x", []string{"utf", "decode", "x"}, []string{"utf", "decode", "x"}},
+		{"non-ASCII", &ident, "ÉcrireDonnées·x", []string{"Écrire", "Données", "x"}, []string{"ÉcrireDonnées", "x"}},
+		{"separators only", &ident, " ,; ", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pieces, words []string
+			tt.c.Split(tt.text, func(p string) { pieces = append(pieces, p) }, func(w string) { words = append(words, w) })
+			if !slices.Equal(pieces, tt.pieces) || !slices.Equal(words, tt.word) {
+				t.Errorf("Split(%q) = pieces %q, words %q; want %q, %q", tt.text, pieces, words, tt.pieces, tt.word)
+			}
+		})
+	}
+}
