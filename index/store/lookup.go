@@ -11,6 +11,24 @@ import (
 // checkEvery is how many records a scan handles between ctx checks.
 const checkEvery = 1024
 
+// scan calls fn for every record of b in key order, checking ctx every
+// checkEvery records.
+func scan(ctx context.Context, b *bbolt.Bucket, fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	n := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if n++; n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // File returns the stored metadata of rel.
 func (s *Store) File(rel string) (File, bool, error) {
 	var f File
@@ -50,23 +68,13 @@ func (s *Store) HasFiles() (bool, error) {
 // snapshot.
 func (s *Store) Files(ctx context.Context, fn func(File) error) error {
 	err := s.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketFiles).Cursor()
-		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n++; n%checkEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
+		return scan(ctx, tx.Bucket(bucketFiles), func(k, v []byte) error {
 			f, err := decodeFile(string(k), v)
 			if err != nil {
 				return err
 			}
-			if err := call(fn, f); err != nil {
-				return err
-			}
-		}
-		return nil
+			return call(fn, f)
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("listing files: %w", err)
@@ -122,16 +130,9 @@ func (s *Store) Chunks(ids []uint32) ([]Chunk, error) {
 // memory matters: it is a fresh string per chunk.
 func (s *Store) ForEachChunk(ctx context.Context, withText bool, fn func(c Chunk) error) error {
 	err := s.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketChunks).Cursor()
 		tb := tx.Bucket(bucketTexts)
 		tc := textCache{cd: &s.cd} // a file's chunks have consecutive IDs
-		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n++; n%checkEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
+		return scan(ctx, tx.Bucket(bucketChunks), func(k, v []byte) error {
 			if len(k) != 4 {
 				return fmt.Errorf("%w: chunk key of %d bytes", ErrCorrupt, len(k))
 			}
@@ -144,11 +145,8 @@ func (s *Store) ForEachChunk(ctx context.Context, withText bool, fn func(c Chunk
 					return err
 				}
 			}
-			if err := call(fn, ch); err != nil {
-				return err
-			}
-		}
-		return nil
+			return call(fn, ch)
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("reading chunks: %w", err)
@@ -160,34 +158,21 @@ func (s *Store) ForEachChunk(ctx context.Context, withText bool, fn func(c Chunk
 // hashes whose vector is missing (dropped, or never embedded) are skipped.
 func (s *Store) ForEachVector(ctx context.Context, fn func(h Hash, vec []float32) error) error {
 	err := s.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketVectors).Cursor()
-		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n++; n%checkEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
+		return scan(ctx, tx.Bucket(bucketVectors), func(k, v []byte) error {
 			if len(k) != HashSize {
 				return fmt.Errorf("%w: vector key of %d bytes", ErrCorrupt, len(k))
 			}
 			h := Hash(k)
 			e, err := decodeVectorEntry(h, v)
-			if err != nil {
+			if err != nil || e.vec == nil {
 				return err
-			}
-			if e.vec == nil {
-				continue
 			}
 			vec, err := dequantize(e.vec)
 			if err != nil {
 				return err
 			}
-			if err := call2(fn, h, vec); err != nil {
-				return err
-			}
-		}
-		return nil
+			return call2(fn, h, vec)
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("reading vectors: %w", err)
@@ -322,15 +307,11 @@ func (s *Store) Verify(ctx context.Context) error {
 		}
 		refs := map[Hash]uint32{}
 		seq := tx.Bucket(bucketChunks).Sequence()
-		cc := tx.Bucket(bucketChunks).Cursor()
 		tb := tx.Bucket(bucketTexts)
 		tc := textCache{cd: &s.cd}
-		n := 0
-		for k, v := cc.First(); k != nil; k, v = cc.Next() {
-			if n++; n%checkEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+		err := scan(ctx, tx.Bucket(bucketChunks), func(k, v []byte) error {
+			if len(k) != 4 {
+				return fmt.Errorf("%w: chunk key of %d bytes", ErrCorrupt, len(k))
 			}
 			id := binary.BigEndian.Uint32(k)
 			c, ref, err := decodeChunk(id, v)
@@ -352,6 +333,10 @@ func (s *Store) Verify(ctx context.Context) error {
 			}
 			delete(owner, id)
 			refs[c.TextHash]++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		for id, rel := range owner {
 			return fmt.Errorf("%w: %s lists missing chunk %d", ErrCorrupt, rel, id)
