@@ -100,22 +100,7 @@ func DocID(rel string, line int) string {
 func Load(ctx context.Context, root string, opts *Options) (*Set, error) {
 	o := opts.withDefaults()
 	var files []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && skipDir(d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !wantFile(d.Name(), o.Tests) {
-			return nil
-		}
+	err := walkSources(ctx, root, o.Tests, func(path string) error {
 		files = append(files, path)
 		return nil
 	})
@@ -150,6 +135,30 @@ func Load(ctx context.Context, root string, opts *Options) (*Set, error) {
 	}
 	set.Cases = candidates
 	return set, nil
+}
+
+// walkSources calls fn with the path of every Go file under root that Load
+// reads: testdata and vendor directories are skipped, and *_test.go files
+// unless tests.
+func walkSources(ctx context.Context, root string, tests bool, fn func(path string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && skipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !wantFile(d.Name(), tests) {
+			return nil
+		}
+		return fn(path)
+	})
 }
 
 // ParseFile returns the docs of one Go file and the cases whose query has at

@@ -6,7 +6,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,22 +49,7 @@ func StripDocComments(src []byte) ([]byte, error) {
 // the same Doc IDs. Files that do not parse are skipped, as Load skips them.
 func WriteStripped(ctx context.Context, root, dst string, opts *Options) error {
 	o := opts.withDefaults()
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && skipDir(d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !wantFile(d.Name(), o.Tests) {
-			return nil
-		}
+	return walkSources(ctx, root, o.Tests, func(path string) error {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
