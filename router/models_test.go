@@ -84,18 +84,7 @@ func TestSelectModels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now := t0
-			r := newTestRouter(t, Config{Accounts: tt.accounts}, newFleet(nil), &now)
-			if tt.setup != nil {
-				tt.setup(r)
-			}
-			rq, err := r.prepare(context.Background(), &tt.req)
-			if err != nil {
-				t.Fatalf("prepare() = %v", err)
-			}
-			r.mu.Lock()
-			p := r.planLocked(t0, rq, nil)
-			r.mu.Unlock()
+			p := planAt(t, tt.accounts, tt.setup, tt.req)
 			got := ""
 			if p != nil {
 				got = p.t.String()

@@ -60,6 +60,24 @@ func newTestRouter(t *testing.T, cfg Config, f *fleet, now *time.Time) *Router {
 	return r
 }
 
+// planAt returns the plan a router over accounts makes for req at t0,
+// after setup (if not nil); nil when no target fits.
+func planAt(t *testing.T, accounts []AccountConfig, setup func(*Router), req Request) *plan {
+	t.Helper()
+	now := t0
+	r := newTestRouter(t, Config{Accounts: accounts}, newFleet(nil), &now)
+	if setup != nil {
+		setup(r)
+	}
+	rq, err := r.prepare(context.Background(), &req)
+	if err != nil {
+		t.Fatalf("prepare() = %v", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.planLocked(t0, rq, nil)
+}
+
 func TestSelect(t *testing.T) {
 	pieces := func(n, size int) []Piece {
 		var ps []Piece
@@ -229,18 +247,7 @@ func TestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now := t0
-			r := newTestRouter(t, Config{Accounts: tt.accounts}, newFleet(nil), &now)
-			if tt.setup != nil {
-				tt.setup(r)
-			}
-			rq, err := r.prepare(context.Background(), &tt.req)
-			if err != nil {
-				t.Fatalf("prepare() = %v", err)
-			}
-			r.mu.Lock()
-			p := r.planLocked(t0, rq, nil)
-			r.mu.Unlock()
+			p := planAt(t, tt.accounts, tt.setup, tt.req)
 			got := ""
 			if p != nil {
 				got = p.t.String()
