@@ -21,6 +21,25 @@ func threePieces() []Piece {
 	}
 }
 
+// bindRequest binds in to task with the built-in prompts and returns the
+// binding and its first request.
+func bindRequest(t *testing.T, task string, in Input) (*Binding, *router.Request) {
+	t.Helper()
+	r, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Bind(task, in)
+	if err != nil {
+		t.Fatalf("Bind(%q) = %v", task, err)
+	}
+	req, err := b.Request()
+	if err != nil {
+		t.Fatalf("Request() = %v", err)
+	}
+	return b, req
+}
+
 func TestBind(t *testing.T) {
 	r, err := New(nil)
 	if err != nil {
@@ -139,18 +158,7 @@ func TestBindingWithRouter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("router.New() = %v", err)
 	}
-	r, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.Bind(TaskReason, Input{Question: "Why is search slow?", Pieces: threePieces()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := b.Request()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, req := bindRequest(t, TaskReason, Input{Question: "Why is search slow?", Pieces: threePieces()})
 	res, err := rt.Do(context.Background(), req, nil)
 	if err != nil {
 		t.Fatalf("Do() = %v", err)
@@ -238,18 +246,7 @@ func TestBindingTrimmed(t *testing.T) {
 	for i, w := range words {
 		pieces = append(pieces, Piece{Path: string(rune('a'+i)) + ".go", StartLine: 1, EndLine: 60, Language: "go", Text: strings.Repeat(w+" ", 500)})
 	}
-	r, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.Bind(TaskExplain, Input{Question: "Which piece answers it?", Pieces: pieces})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := b.Request()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, req := bindRequest(t, TaskExplain, Input{Question: "Which piece answers it?", Pieces: pieces})
 	res, err := rt.Do(context.Background(), req, nil)
 	if err != nil {
 		t.Fatalf("Do() = %v", err)
@@ -274,18 +271,7 @@ func TestBindingTrimmed(t *testing.T) {
 }
 
 func TestBindingConcurrentRender(t *testing.T) {
-	r, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.Bind(TaskGenerate, Input{Question: "Add a limit flag.", Pieces: threePieces()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := b.Request()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, req := bindRequest(t, TaskGenerate, Input{Question: "Add a limit flag.", Pieces: threePieces()})
 	models := []string{"gpt-4o", "claude-haiku-4-5", "qwen3:8b", "o3"}
 	done := make(chan struct{})
 	for _, m := range models {

@@ -98,9 +98,15 @@ func TestGorootFindings(t *testing.T) {
 
 // BenchmarkMask measures Mask over about 32 MB of GOROOT/src.
 func BenchmarkMask(b *testing.B) {
+	benchGoroot(b, 32<<20, func(text string) { Mask(text) })
+}
+
+// benchGoroot runs fn over the texts of gorootFiles(b, limit), reporting
+// their bytes.
+func benchGoroot(b *testing.B, limit int64, fn func(text string)) {
 	var texts []string
 	var total int64
-	for _, p := range gorootFiles(b, 32<<20) {
+	for _, p := range gorootFiles(b, limit) {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			continue
@@ -112,7 +118,7 @@ func BenchmarkMask(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, text := range texts {
-			Mask(text)
+			fn(text)
 		}
 	}
 }

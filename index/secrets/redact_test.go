@@ -212,21 +212,5 @@ func TestGorootRedactions(t *testing.T) {
 
 // BenchmarkRedactGoroot measures Redact over all of GOROOT/src.
 func BenchmarkRedactGoroot(b *testing.B) {
-	var texts []string
-	var total int64
-	for _, p := range gorootFiles(b, 0) {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		texts = append(texts, string(data))
-		total += int64(len(data))
-	}
-	b.SetBytes(total)
-	b.ResetTimer()
-	for b.Loop() {
-		for _, text := range texts {
-			Redact(text)
-		}
-	}
+	benchGoroot(b, 0, func(text string) { Redact(text) })
 }
